@@ -1,0 +1,25 @@
+//! ykotp keeps TOTP/HOTP secrets inside a YubiKey's OATH applet and asks the key for
+//! codes, over PC/SC, the way Yubico's own tools do (the YKOATH protocol).
+//!
+//! The pure core does no I/O: [`apdu`] and [`tlv`] are the codecs, [`otp`] the RFC
+//! 4226/6238 math, [`oath::proto`] and [`oath::credential`] the YKOATH wire format,
+//! and [`virtual_key::applet`] a software YubiKey. [`oath::Session`] speaks YKOATH over
+//! any [`transport::Transport`]; [`transport::pcsc`] is the real one. The command-line
+//! interface lives in [`cli`].
+
+#![forbid(unsafe_code)]
+#![warn(
+    missing_docs,
+    rust_2018_idioms,
+    unused_qualifications,
+    clippy::unwrap_used
+)]
+
+pub mod apdu;
+pub mod cli;
+pub mod oath;
+pub mod otp;
+pub mod tlv;
+pub mod transcript;
+pub mod transport;
+pub mod virtual_key;

@@ -1,0 +1,246 @@
+//! A YKOATH session over any [`Transport`]: SELECT, unlock, and every operation.
+//! It never reads the clock or the OS RNG: times and host challenges are parameters,
+//! so a transcript replays byte for byte.
+
+use super::credential::{Credential, CredentialData, OathType, DEFAULT_PERIOD};
+use super::error::{classify, Error};
+use super::proto::{self, CalcResponse, SelectInfo, Version};
+use crate::apdu::{CommandApdu, Sw};
+use crate::otp::{self, AccessKey, Code};
+use crate::transport::{exchange, Transport};
+
+/// An open OATH applet.
+pub struct Session<T> {
+    transport: T,
+    info: SelectInfo,
+    unlocked: bool,
+}
+
+/// One row of CALCULATE ALL, after recalculating non-30 s credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalculatedEntry {
+    /// The credential (touch known; algorithm not).
+    pub credential: Credential,
+    /// The digits the key reported.
+    pub digits: u8,
+    /// The code, unless it needs a touch or is HOTP.
+    pub code: Option<Code>,
+}
+
+impl<T: Transport> Session<T> {
+    /// Selects the OATH applet.
+    pub fn select(mut transport: T) -> Result<Self, Error> {
+        let data = send(&mut transport, &proto::select())?;
+        let info = proto::parse_select(&data).map_err(Error::Malformed)?;
+        let unlocked = info.challenge.is_none();
+        Ok(Session {
+            transport,
+            info,
+            unlocked,
+        })
+    }
+
+    /// What SELECT said.
+    pub fn info(&self) -> &SelectInfo {
+        &self.info
+    }
+
+    /// The applet version.
+    pub fn version(&self) -> Version {
+        self.info.version
+    }
+
+    /// ykman's device id.
+    pub fn device_id(&self) -> String {
+        self.info.device_id()
+    }
+
+    /// A password is set and we have not unlocked.
+    pub fn is_locked(&self) -> bool {
+        !self.unlocked
+    }
+
+    /// The access key for `password` on this key (PBKDF2 with its salt).
+    pub fn derive_key(&self, password: &str) -> AccessKey {
+        otp::derive_access_key(password, &self.info.salt)
+    }
+
+    /// The transport back.
+    pub fn into_transport(self) -> T {
+        self.transport
+    }
+
+    fn send(&mut self, command: &CommandApdu) -> Result<Vec<u8>, Error> {
+        send(&mut self.transport, command)
+    }
+
+    /// VALIDATE with mutual authentication: the key must prove it knows the access
+    /// key too, checked in constant time. `host_challenge` is 8 random bytes.
+    pub fn unlock(&mut self, key: &AccessKey, host_challenge: &[u8; 8]) -> Result<(), Error> {
+        let card_challenge = self.info.challenge.clone().ok_or(Error::NoPassword)?;
+        let proof = key.respond(&card_challenge);
+        let data = self.send(&proto::validate(&proof, host_challenge))?;
+        let card_proof = proto::parse_validate(&data).map_err(Error::Malformed)?;
+        if !key.verify(host_challenge, &card_proof) {
+            return Err(Error::CardNotAuthentic);
+        }
+        self.unlocked = true;
+        Ok(())
+    }
+
+    /// LIST: every credential with its type and algorithm, in the key's order.
+    pub fn list(&mut self) -> Result<Vec<Credential>, Error> {
+        let data = self.send(&proto::list())?;
+        proto::parse_list(&data).map_err(Error::Malformed)
+    }
+
+    /// CALCULATE ALL at `now`, then one CALCULATE per TOTP credential whose period is not
+    /// 30 s (the key signs every TOTP with the same 30 s step). Touch and HOTP rows get no
+    /// code: listing never asks for a touch or advances a counter.
+    pub fn calculate_all(&mut self, now: u64) -> Result<Vec<CalculatedEntry>, Error> {
+        let challenge = otp::totp_challenge(otp::time_step(now, DEFAULT_PERIOD, 0));
+        let data = self.send(&proto::calculate_all(&challenge))?;
+        let rows = proto::parse_calculate_all(&data).map_err(Error::Malformed)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, response) in rows {
+            let oath_type = if matches!(response, CalcResponse::Hotp { .. }) {
+                OathType::Hotp
+            } else {
+                OathType::Totp
+            };
+            let mut credential = Credential::new(id, oath_type);
+            credential.touch = Some(matches!(response, CalcResponse::Touch { .. }));
+            let (digits, code) = match response {
+                CalcResponse::Truncated { digits, value }
+                    if credential.period == DEFAULT_PERIOD && !credential.is_steam() =>
+                {
+                    (
+                        digits,
+                        Some(Code::in_window(
+                            otp::format_code(value, digits),
+                            now,
+                            DEFAULT_PERIOD,
+                        )),
+                    )
+                }
+                CalcResponse::Truncated { digits, .. } | CalcResponse::Full { digits, .. } => {
+                    (digits, Some(self.calculate(&credential, now)?))
+                }
+                CalcResponse::Hotp { digits } | CalcResponse::Touch { digits } => (digits, None),
+            };
+            out.push(CalculatedEntry {
+                credential,
+                digits,
+                code,
+            });
+        }
+        Ok(out)
+    }
+
+    /// CALCULATE one code at `now` (TOTP) or at the key's counter (HOTP, which advances
+    /// it). Steam credentials get the full HMAC and Steam's alphabet.
+    pub fn calculate(&mut self, credential: &Credential, now: u64) -> Result<Code, Error> {
+        let period = credential.period.max(1);
+        let challenge: Vec<u8> = match credential.oath_type {
+            OathType::Totp => otp::totp_challenge(otp::time_step(now, period, 0)).to_vec(),
+            OathType::Hotp => Vec::new(),
+        };
+        let steam = credential.is_steam();
+        let data = self.send(&proto::calculate(&credential.id, &challenge, !steam))?;
+        let value = match proto::parse_calculate(&data).map_err(Error::Malformed)? {
+            CalcResponse::Truncated { digits, value } => otp::format_code(value, digits),
+            CalcResponse::Full { hmac, .. } if steam => otp::steam_code(&hmac),
+            CalcResponse::Full { digits, hmac } => otp::format_code(otp::truncate(&hmac), digits),
+            _ => return Err(Error::Malformed("CALCULATE returned no value")),
+        };
+        Ok(match credential.oath_type {
+            OathType::Totp => Code::in_window(value, now, period),
+            OathType::Hotp => Code {
+                value,
+                valid_from: now,
+                valid_to: u64::MAX,
+            },
+        })
+    }
+
+    /// CALCULATE with P2=00: the raw HMAC of `challenge` under the credential's key.
+    pub fn calculate_raw(&mut self, id: &[u8], challenge: &[u8]) -> Result<Vec<u8>, Error> {
+        let data = self.send(&proto::calculate(id, challenge, false))?;
+        match proto::parse_calculate(&data).map_err(Error::Malformed)? {
+            CalcResponse::Full { hmac, .. } => Ok(hmac),
+            _ => Err(Error::Malformed("CALCULATE returned no full response")),
+        }
+    }
+
+    /// PUT (adds, or overwrites an id that exists: callers ask first). Validates first and
+    /// checks the firmware for touch and SHA-512.
+    pub fn put(&mut self, credential: &CredentialData) -> Result<(), Error> {
+        let v = self.version();
+        if credential.touch && !v.supports_touch() {
+            return Err(Error::NeedsFirmware {
+                feature: "touch",
+                needs: Version(4, 2, 6),
+                has: v,
+            });
+        }
+        if credential.algorithm == otp::Algorithm::Sha512 && !v.supports_sha512() {
+            return Err(Error::NeedsFirmware {
+                feature: "SHA-512",
+                needs: Version(4, 3, 1),
+                has: v,
+            });
+        }
+        self.send(&proto::put(credential)).map(drop)
+    }
+
+    /// DELETE.
+    pub fn delete(&mut self, id: &[u8]) -> Result<(), Error> {
+        self.send(&proto::delete(id)).map(drop)
+    }
+
+    /// RENAME (firmware 5.3.1 and later).
+    pub fn rename(&mut self, old: &[u8], new: &[u8]) -> Result<(), Error> {
+        let v = self.version();
+        if !v.supports_rename() {
+            return Err(Error::NeedsFirmware {
+                feature: "renaming",
+                needs: Version(5, 3, 1),
+                has: v,
+            });
+        }
+        self.send(&proto::rename(old, new)).map(drop)
+    }
+
+    /// SET CODE: sets or changes the password to `key`. `host_challenge` is 8 random bytes.
+    pub fn set_key(&mut self, key: &AccessKey, host_challenge: &[u8; 8]) -> Result<(), Error> {
+        let proof = key.respond(host_challenge);
+        self.send(&proto::set_code(Some((
+            key.as_bytes(),
+            host_challenge,
+            &proof,
+        ))))?;
+        self.unlocked = true;
+        Ok(())
+    }
+
+    /// SET CODE with an empty key: removes the password.
+    pub fn clear_key(&mut self) -> Result<(), Error> {
+        self.send(&proto::set_code(None)).map(drop)
+    }
+
+    /// RESET: deletes every credential and the password; the salt (and device id) change.
+    pub fn reset(&mut self) -> Result<(), Error> {
+        self.send(&proto::reset())?;
+        self.unlocked = true;
+        Ok(())
+    }
+}
+
+fn send<T: Transport>(transport: &mut T, command: &CommandApdu) -> Result<Vec<u8>, Error> {
+    let response = exchange(transport, command)?;
+    if response.sw == Sw::OK {
+        Ok(response.data)
+    } else {
+        Err(classify(command.ins, command.p1, response.sw))
+    }
+}

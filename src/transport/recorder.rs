@@ -1,0 +1,131 @@
+//! `--trace`: wraps a transport and writes each exchange to stderr in the `apdu/`
+//! transcript notation, with PUT keys and VALIDATE/SET CODE proofs redacted.
+
+use super::{Transport, TransportError};
+use crate::tlv;
+use std::io::Write;
+
+/// A transport that logs every command and response.
+pub struct Recorder<T, W> {
+    inner: T,
+    out: W,
+    /// Number of APDUs sent so far.
+    pub count: usize,
+}
+
+impl<T: Transport, W: Write> Recorder<T, W> {
+    /// Wraps `inner`, logging to `out`.
+    pub fn new(inner: T, out: W) -> Self {
+        Recorder {
+            inner,
+            out,
+            count: 0,
+        }
+    }
+
+    /// The wrapped transport.
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+}
+
+impl<T: Transport, W: Write> Transport for Recorder<T, W> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.count += 1;
+        // A broken stderr must not break the command itself.
+        let _ = writeln!(self.out, "> {}", redact_command(command));
+        let result = self.inner.transmit(command);
+        let _ = match &result {
+            Ok(r) => writeln!(self.out, "< {}", redact_response(command, r)),
+            Err(e) => writeln!(self.out, "! {e}"),
+        };
+        result
+    }
+}
+
+fn spaced(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The command as hex, with the values of secret-bearing tags replaced by `[redacted N bytes]`.
+pub fn redact_command(command: &[u8]) -> String {
+    let ins = command.get(1).copied().unwrap_or(0);
+    let secret_tags: &[u8] = match ins {
+        0x01 => &[0x73],       // PUT: the credential key
+        0x03 => &[0x73, 0x75], // SET CODE: access key and proof
+        0xA3 => &[0x75],       // VALIDATE: proof
+        _ => return spaced(command),
+    };
+    let header_len = if command.len() > 5 { 5 } else { command.len() };
+    let (header, body) = command.split_at(header_len);
+    let parsed = if ins == 0x01 {
+        tlv::parse_put(body)
+    } else {
+        tlv::parse_all(body)
+    };
+    let Ok(tlvs) = parsed else {
+        return format!("{} [redacted {} bytes]", spaced(header), body.len());
+    };
+    let mut parts = vec![spaced(header)];
+    for t in tlvs {
+        if secret_tags.contains(&t.tag) && !t.value.is_empty() {
+            parts.push(format!(
+                "{:02X} {:02X} [redacted {} bytes]",
+                t.tag,
+                t.value.len(),
+                t.value.len()
+            ));
+        } else if t.tag == tlv::PROPERTY_TAG && ins == 0x01 {
+            parts.push(format!("78 {}", spaced(t.value)));
+        } else {
+            let mut enc = Vec::new();
+            tlv::write(&mut enc, t.tag, t.value);
+            parts.push(spaced(&enc));
+        }
+    }
+    parts.join("  ")
+}
+
+/// The response as hex; VALIDATE's proof is redacted.
+pub fn redact_response(command: &[u8], response: &[u8]) -> String {
+    if command.get(1) == Some(&0xA3) && response.len() > 2 {
+        let sw = &response[response.len() - 2..];
+        return format!("[redacted {} bytes]  {}", response.len() - 2, spaced(sw));
+    }
+    spaced(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_keys_are_redacted() {
+        let cmd =
+            hex::decode("0001000012710161731021063132333435363738393031323334780200").unwrap();
+        let line = redact_command(&cmd[..cmd.len() - 1]);
+        assert!(line.contains("[redacted 16 bytes]"), "{line}");
+        assert!(!line.contains("31 32 33"), "{line}");
+        assert!(line.contains("71 01 61"));
+        assert!(line.contains("78 02"));
+    }
+
+    #[test]
+    fn validate_proofs_are_redacted_both_ways() {
+        let mut cmd = vec![0, 0xA3, 0, 0, 0x20, 0x75, 0x14];
+        cmd.extend([0xAB; 20]);
+        cmd.extend([0x74, 0x08]);
+        cmd.extend([0x11; 8]);
+        assert!(!redact_command(&cmd).contains("AB AB"));
+        let mut resp = vec![0x75, 0x14];
+        resp.extend([0xCD; 20]);
+        resp.extend([0x90, 0x00]);
+        let line = redact_response(&cmd, &resp);
+        assert!(!line.contains("CD"), "{line}");
+        assert!(line.ends_with("90 00"));
+    }
+}

@@ -1,0 +1,109 @@
+//! The virtual key as an in-process transport over its state file (`--reader virtual:PATH`):
+//! every command loads nothing new, but every change is saved before the answer returns,
+//! so a killed process leaves either the old or the new state.
+
+use super::applet::{CardEnv, VirtualKey};
+use super::state::{KeyState, TouchPolicy, DEFAULT_VERSION};
+use super::store;
+use crate::transport::{Transport, TransportError};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Randomness from the OS and touch decided by a policy.
+pub struct OsEnv {
+    /// What touch credentials get.
+    pub touch: TouchPolicy,
+    /// Where "touch" messages go for `delay=MS` (the serve command's stderr).
+    pub announce: bool,
+}
+
+impl CardEnv for OsEnv {
+    fn random(&mut self, buf: &mut [u8]) {
+        fill_random(buf);
+    }
+
+    fn touch(&mut self, id: &[u8]) -> bool {
+        match self.touch {
+            TouchPolicy::Approve => true,
+            TouchPolicy::Deny => false,
+            TouchPolicy::Delay(ms) => {
+                if self.announce {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "virtual key: waiting {ms} ms for a touch of {}",
+                        String::from_utf8_lossy(id)
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(ms));
+                if self.announce {
+                    let _ = writeln!(std::io::stderr(), "virtual key: touched");
+                }
+                true
+            }
+        }
+    }
+}
+
+/// Fills `buf` from the OS RNG.
+pub fn fill_random(buf: &mut [u8]) {
+    // The OS RNG failing is not something a CLI can recover from.
+    #[allow(clippy::expect_used)]
+    getrandom::fill(buf).expect("the operating system's random number generator failed");
+}
+
+/// A new key state with a random salt and serial.
+pub fn new_state() -> KeyState {
+    let mut salt = [0u8; 8];
+    fill_random(&mut salt);
+    let mut serial = [0u8; 4];
+    fill_random(&mut serial);
+    let serial = 10_000_000 + u32::from_be_bytes(serial) % 80_000_000;
+    KeyState::new(DEFAULT_VERSION, salt, Some(serial))
+}
+
+/// A file-backed virtual key used in-process.
+pub struct VirtualCard {
+    path: PathBuf,
+    key: VirtualKey,
+    env: OsEnv,
+}
+
+impl VirtualCard {
+    /// Opens (or creates on first use) the key at `path`. `touch` overrides the file's policy.
+    pub fn open(path: &Path, touch: Option<TouchPolicy>) -> Result<Self, store::StoreError> {
+        let state = match store::load(path)? {
+            Some(s) => s,
+            None => {
+                let s = new_state();
+                store::save(path, &s)?;
+                s
+            }
+        };
+        let touch = touch.unwrap_or(state.touch);
+        Ok(VirtualCard {
+            path: path.to_owned(),
+            key: VirtualKey::new(state),
+            env: OsEnv {
+                touch,
+                announce: false,
+            },
+        })
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &KeyState {
+        &self.key.state
+    }
+}
+
+impl Transport for VirtualCard {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let response = self.key.process(command, &mut self.env);
+        if self.key.take_dirty() {
+            store::save(&self.path, &self.key.state)
+                .map_err(|e| TransportError::Io(e.to_string()))?;
+        }
+        Ok(response)
+    }
+}
