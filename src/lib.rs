@@ -14,6 +14,7 @@
     unused_qualifications,
     clippy::unwrap_used
 )]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod apdu;
 pub mod cli;
