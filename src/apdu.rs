@@ -271,10 +271,14 @@ mod tests {
         let p = CommandApdu::parse(&hex::decode("00a4040007a000000527210100").unwrap()).unwrap();
         assert_eq!((p.apdu.data.len(), p.le), (7, Some(256)));
         // extended, as ykman 5 sends CALCULATE ALL over USB
-        let p = CommandApdu::parse(&hex::decode("00a4000100000a74080000000000000001").unwrap()).unwrap();
+        let p = CommandApdu::parse(&hex::decode("00a4000100000a74080000000000000001").unwrap())
+            .unwrap();
         assert_eq!((p.apdu.p2, p.apdu.data.len(), p.le), (1, 10, None));
         // a zero first byte with too little after it is not an extended Lc
-        assert_eq!(CommandApdu::parse(&hex::decode("00a500000000").unwrap()), Err(ApduError::LengthMismatch));
+        assert_eq!(
+            CommandApdu::parse(&hex::decode("00a500000000").unwrap()),
+            Err(ApduError::LengthMismatch)
+        );
         let p = CommandApdu::parse(&hex::decode("00a50000000100").unwrap()).unwrap();
         assert_eq!((p.apdu.data.len(), p.le), (0, Some(256)));
     }
