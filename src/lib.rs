@@ -18,8 +18,10 @@
 
 pub mod apdu;
 pub mod cli;
+pub mod management;
 pub mod oath;
 pub mod otp;
+pub mod private_file;
 pub mod tlv;
 pub mod transcript;
 pub mod transport;

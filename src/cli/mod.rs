@@ -1,6 +1,110 @@
-//! The command-line interface.
+//! The command-line interface: clap definitions, and dispatch to one module per command.
+//! The CLI owns wording, prompts, output formats and exit codes; the library owns types.
 
-/// Entry point.
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+mod code;
+mod device;
+mod info;
+mod keystore;
+mod list;
+mod manage;
+mod output;
+mod password;
+mod prompt;
+mod put;
+mod report;
+mod secret;
+mod virtual_cmd;
+
+pub use report::{CliError, Exit};
+
+use clap::{Args, Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Keep TOTP/HOTP secrets on a YubiKey and let the key compute the codes.
+#[derive(Debug, Parser)]
+#[command(name = "ykotp", version, about, long_about = None, after_help = report::EXIT_CODES_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Use the reader whose name contains NAME (case-insensitive), or virtual:PATH for a
+    /// file-backed virtual YubiKey
+    #[arg(short, long, global = true, env = "YKOTP_READER", value_name = "NAME")]
+    pub reader: Option<String>,
+    /// Use the key with this serial number or OATH device id
+    #[arg(short, long, global = true, env = "YKOTP_DEVICE", value_name = "ID")]
+    pub device: Option<String>,
+    /// Print results as JSON
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print the APDU exchange on stderr (keys and MACs redacted)
+    #[arg(long, global = true)]
+    pub trace: bool,
+    /// Command that prints the key's password (first line), for keys that are locked
+    #[arg(long, global = true, env = "YKOTP_PASSWORD_CMD", value_name = "CMD")]
+    pub password_cmd: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the readers and the OATH keys in them
+    Readers,
+    /// Show the OATH applet: version, password, device id, serial, space used
+    Info,
+    /// List the accounts on the key
+    List(list::ListArgs),
+    /// Print codes: one account's code alone, or a table of all
+    Code(code::CodeArgs),
+    /// Add an account (the secret goes into the key and never comes back out)
+    Put(put::PutArgs),
+    /// Delete an account
+    Delete(manage::DeleteArgs),
+    /// Rename an account (firmware 5.3.1 or later)
+    Rename(manage::RenameArgs),
+    /// Delete every account and the password
+    Reset(manage::ResetArgs),
+    /// Set, change, clear, remember or forget the key's password
+    #[command(subcommand)]
+    Password(password::PasswordCommand),
+    /// Run a virtual YubiKey (for tests and demos)
+    #[command(subcommand)]
+    Virtual(virtual_cmd::VirtualCommand),
+}
+
+/// Entry point: parse, run, report.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version on stdout (exit 0) and usage errors on stderr (exit 2)
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { Exit::Usage as u8 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.report(),
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Readers => info::readers(g),
+        Command::Info => info::info(g),
+        Command::List(a) => list::run(g, &a),
+        Command::Code(a) => code::run(g, &a),
+        Command::Put(a) => put::run(g, a),
+        Command::Delete(a) => manage::delete(g, &a),
+        Command::Rename(a) => manage::rename(g, &a),
+        Command::Reset(a) => manage::reset(g, &a),
+        Command::Password(c) => password::run(g, c),
+        Command::Virtual(c) => virtual_cmd::run(g, c),
+    }
 }

@@ -5,6 +5,7 @@
 pub mod credential;
 pub mod error;
 pub mod proto;
+pub mod search;
 pub mod session;
 
 pub use credential::{Credential, CredentialData, OathType};

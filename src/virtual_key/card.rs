@@ -67,28 +67,72 @@ pub struct VirtualCard {
     path: PathBuf,
     key: VirtualKey,
     env: OsEnv,
+    // Held for the card's lifetime, like a PC/SC transaction: two processes using one
+    // state file take turns instead of losing each other's changes.
+    _lock: std::fs::File,
+}
+
+/// How long to wait for another process that holds the virtual key.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+fn lock(path: &Path) -> Result<std::fs::File, TransportError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let lock_path = PathBuf::from(format!("{}.lock", path.display()));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&lock_path)
+        .map_err(|e| TransportError::Io(format!("cannot open {}: {e}", lock_path.display())))?;
+    let start = std::time::Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(TransportError::Busy),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(TransportError::Io(format!(
+                    "cannot lock {}: {e}",
+                    lock_path.display()
+                )))
+            }
+        }
+    }
 }
 
 impl VirtualCard {
     /// Opens (or creates on first use) the key at `path`. `touch` overrides the file's policy.
-    pub fn open(path: &Path, touch: Option<TouchPolicy>) -> Result<Self, store::StoreError> {
-        let state = match store::load(path)? {
+    /// Waits (a while) for another process using the same file.
+    pub fn open(path: &Path, touch: Option<TouchPolicy>) -> Result<Self, TransportError> {
+        let lock = lock(path)?;
+        let io = |e: store::StoreError| TransportError::Io(e.to_string());
+        let state = match store::load(path).map_err(io)? {
             Some(s) => s,
             None => {
                 let s = new_state();
-                store::save(path, &s)?;
+                store::save(path, &s).map_err(io)?;
                 s
             }
         };
         let touch = touch.unwrap_or(state.touch);
+        let env = OsEnv {
+            touch,
+            announce: false,
+        };
         Ok(VirtualCard {
             path: path.to_owned(),
             key: VirtualKey::new(state),
-            env: OsEnv {
-                touch,
-                announce: false,
-            },
+            env,
+            _lock: lock,
         })
+    }
+
+    /// Takes the state file's lock (for `virtual serve`, which owns the key while it runs).
+    pub fn lock_for_serving(path: &Path) -> Result<std::fs::File, TransportError> {
+        lock(path)
     }
 
     /// The current state.

@@ -3,7 +3,7 @@
 
 use super::state::KeyState;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// Why a state file could not be used.
@@ -61,44 +61,9 @@ pub fn save(path: &Path, state: &KeyState) -> Result<(), StoreError> {
             why: e.to_string(),
         }
     })?);
-    write_private(path, json.as_bytes()).map_err(|source| StoreError::Io {
+    crate::private_file::write(path, json.as_bytes()).map_err(|source| StoreError::Io {
         action: "write",
         path: path.into(),
         source,
     })
-}
-
-/// Writes `bytes` to `path` atomically, readable only by the owner whatever the umask.
-pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let result = (|| {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        // an existing temp file keeps its old mode; force it
-        f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }

@@ -1,0 +1,146 @@
+//! `ykotp virtual init|serve`: a virtual YubiKey in a state file, served to pcscd
+//! through vpcd so that any PC/SC program (ykotp, ykman, your scripts) can use it.
+
+use super::report::{CliError, Exit};
+use super::{output, Global};
+use crate::oath::proto::Version;
+use crate::virtual_key::card::{new_state, OsEnv};
+use crate::virtual_key::{store, vpcd, TouchPolicy, VirtualCard, VirtualKey};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// The virtual-key subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum VirtualCommand {
+    /// Create a virtual key's state file
+    Init {
+        /// The state file to create
+        #[arg(long, value_name = "PATH")]
+        state: PathBuf,
+        /// Firmware version to report (5.7.0 and later hold 64 accounts, earlier 32)
+        #[arg(long, default_value = "5.4.3")]
+        firmware: Version,
+        /// Serial number (random when not given)
+        #[arg(long, conflicts_with = "hide_serial")]
+        serial: Option<u32>,
+        /// Report no serial number, like a key configured to hide it
+        #[arg(long)]
+        hide_serial: bool,
+        /// What touch accounts get: approve, deny or delay=MS
+        #[arg(long, default_value = "approve")]
+        touch: TouchPolicy,
+        /// Largest response per APDU before 61xx chaining
+        #[arg(long, default_value_t = 254)]
+        chunk: usize,
+        /// Replace an existing state file
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// Serve a virtual key to pcscd through the vsmartcard vpcd driver
+    Serve {
+        /// The state file (created on first use)
+        #[arg(long, value_name = "PATH")]
+        state: PathBuf,
+        /// vpcd's address
+        #[arg(long, value_name = "HOST:PORT", default_value = vpcd::DEFAULT_ADDR)]
+        vpcd: String,
+        /// What touch accounts get: approve, deny or delay=MS (default: the state file's)
+        #[arg(long)]
+        touch: Option<TouchPolicy>,
+    },
+}
+
+/// Runs a virtual-key subcommand.
+pub fn run(_g: &Global, c: VirtualCommand) -> Result<(), CliError> {
+    match c {
+        VirtualCommand::Init {
+            state,
+            firmware,
+            serial,
+            hide_serial,
+            touch,
+            chunk,
+            force,
+        } => {
+            let exists = state.exists();
+            if exists && !force {
+                return Err(CliError::new(
+                    Exit::Refused,
+                    format!("{} already exists", state.display()),
+                )
+                .hint("add --force to replace it"));
+            }
+            let _lock = VirtualCard::lock_for_serving(&state)?;
+            let mut s = new_state();
+            s.version = firmware;
+            s.touch = touch;
+            s.chunk_size = chunk.max(1);
+            if hide_serial {
+                s.serial = None;
+            } else if serial.is_some() {
+                s.serial = serial;
+            }
+            store::save(&state, &s).map_err(|e| CliError::new(Exit::Other, e.to_string()))?;
+            output::status(&format!(
+                "created a virtual key in {} (firmware {firmware})",
+                state.display()
+            ));
+            Ok(())
+        }
+        VirtualCommand::Serve {
+            state,
+            vpcd: addr,
+            touch,
+        } => serve(&state, &addr, touch),
+    }
+}
+
+fn serve(path: &std::path::Path, addr: &str, touch: Option<TouchPolicy>) -> Result<(), CliError> {
+    let _lock = VirtualCard::lock_for_serving(path).map_err(|_| {
+        CliError::new(
+            Exit::Busy,
+            format!(
+                "the virtual key {} is in use by another ykotp",
+                path.display()
+            ),
+        )
+    })?;
+    let fail = |e: store::StoreError| CliError::new(Exit::Other, e.to_string());
+    let state = match store::load(path).map_err(fail)? {
+        Some(s) => s,
+        None => {
+            let s = new_state();
+            store::save(path, &s).map_err(fail)?;
+            s
+        }
+    };
+    let mut env = OsEnv {
+        touch: touch.unwrap_or(state.touch),
+        announce: true,
+    };
+    let serial = state.serial.map_or("hidden".to_owned(), |s| s.to_string());
+    output::status(&format!(
+        "virtual key {} (serial {serial}, firmware {}, touch {}) for vpcd at {addr}",
+        path.display(),
+        state.version,
+        env.touch
+    ));
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .map_err(|e| CliError::new(Exit::Other, format!("cannot handle signals: {e}")))?;
+    }
+    let mut key = VirtualKey::new(state);
+    vpcd::serve(
+        addr,
+        path,
+        &mut key,
+        &mut env,
+        &stop,
+        &mut std::io::stderr(),
+    )
+    .map_err(|e| CliError::new(Exit::Other, format!("the virtual key stopped: {e}")))?;
+    output::status("virtual key stopped");
+    Ok(())
+}
