@@ -183,6 +183,10 @@ pub fn calculate_with_prompt(
     let Some(delay) = delay else {
         return Ok(s.calculate(cred, at)?);
     };
+    if delay.is_zero() {
+        prompt::notice("Touch your YubiKey...");
+        return Ok(s.calculate(cred, at)?);
+    }
     let (done, wait) = mpsc::channel::<()>();
     let prompter = std::thread::spawn(move || {
         if let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(delay) {

@@ -72,8 +72,15 @@ pub struct VirtualCard {
     _lock: std::fs::File,
 }
 
-/// How long to wait for another process that holds the virtual key.
-const LOCK_WAIT: Duration = Duration::from_secs(10);
+/// How long to wait for another process that holds the virtual key
+/// (`YKOTP_VIRTUAL_WAIT_MS` overrides it, for tests of a busy key).
+fn lock_wait() -> Duration {
+    let ms = std::env::var("YKOTP_VIRTUAL_WAIT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    Duration::from_millis(ms)
+}
 
 fn lock(path: &Path) -> Result<std::fs::File, TransportError> {
     use std::os::unix::fs::OpenOptionsExt;
@@ -89,7 +96,7 @@ fn lock(path: &Path) -> Result<std::fs::File, TransportError> {
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => {
+            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < lock_wait() => {
                 std::thread::sleep(Duration::from_millis(20))
             }
             Err(std::fs::TryLockError::WouldBlock) => return Err(TransportError::Busy),

@@ -1,0 +1,174 @@
+//! Runs the built `ykotp` binary in an isolated home, against a virtual key or a reader.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// RFC 4226/6238's SHA-1 seed "12345678901234567890" in base32.
+pub const RFC_SEED_B32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+/// A secret people paste in tutorials.
+pub const DEMO_B32: &str = "JBSWY3DPEHPK3PXP";
+
+/// The outcome of one run.
+#[derive(Debug)]
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    /// Asserts success and returns stdout.
+    #[track_caller]
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "expected success, got {self:#?}");
+        &self.stdout
+    }
+
+    /// Asserts an exit code, an empty stdout and an error line containing `text`.
+    #[track_caller]
+    pub fn fails(&self, code: i32, text: &str) {
+        assert_eq!(self.code, code, "exit code; {self:#?}");
+        assert_eq!(
+            self.stdout, "",
+            "stdout must stay empty on error; {self:#?}"
+        );
+        assert!(self.stderr.contains("ykotp: error: "), "{self:#?}");
+        assert!(
+            self.stderr.contains(text),
+            "stderr should contain {text:?}; {self:#?}"
+        );
+    }
+}
+
+/// An isolated ykotp: its own XDG directories and its own key.
+pub struct Ykotp {
+    pub dir: tempfile::TempDir,
+    pub reader: String,
+    pub env: Vec<(String, String)>,
+}
+
+impl Ykotp {
+    /// With a file-backed virtual key (created on first use).
+    pub fn virtual_key() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let reader = format!("virtual:{}", dir.path().join("key.json").display());
+        Ykotp {
+            dir,
+            reader,
+            env: Vec::new(),
+        }
+    }
+
+    /// With a PC/SC reader name.
+    pub fn reader(name: &str) -> Self {
+        Ykotp {
+            dir: tempfile::tempdir().unwrap(),
+            reader: name.to_owned(),
+            env: Vec::new(),
+        }
+    }
+
+    pub fn state_path(&self) -> PathBuf {
+        self.dir.path().join("key.json")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn set_env(&mut self, k: &str, v: &str) {
+        self.env.push((k.into(), v.into()));
+    }
+
+    /// The command, with no reader preset.
+    pub fn bare(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ykotp"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("YKOTP_") || k.starts_with("XDG_") {
+                c.env_remove(k);
+            }
+        }
+        let d = self.dir.path();
+        c.env("HOME", d)
+            .env("XDG_DATA_HOME", d.join("data"))
+            .env("XDG_CONFIG_HOME", d.join("config"))
+            .env("XDG_STATE_HOME", d.join("state"));
+        c.env("YKOTP_NO_TTY", "1");
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Out {
+        self.run_in(args, None)
+    }
+
+    pub fn run_in(&self, args: &[&str], stdin: Option<&str>) -> Out {
+        let mut c = self.bare();
+        c.arg("--reader").arg(&self.reader).args(args);
+        exec(c, stdin)
+    }
+}
+
+pub fn exec(mut c: Command, stdin: Option<&str>) -> Out {
+    c.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("spawn ykotp");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into(),
+        stderr: String::from_utf8_lossy(&o.stderr).into(),
+    }
+}
+
+/// The software engine's TOTP for a base32 secret.
+pub fn soft_totp(b32: &str, t: u64, period: u32, digits: u8) -> String {
+    let secret = ykotp::otp::decode_secret(b32).unwrap();
+    ykotp::otp::totp(
+        ykotp::otp::Algorithm::Sha1,
+        secret.as_bytes(),
+        t,
+        period,
+        0,
+        digits,
+    )
+}
+
+/// oathtool's TOTP, for the same inputs.
+pub fn oathtool_totp(b32: &str, t: u64, extra: &[&str]) -> String {
+    let out = Command::new("oathtool")
+        .args(["--totp", "-b", "--now"])
+        .arg(format!("@{t}"))
+        .args(extra)
+        .arg(b32)
+        .output()
+        .expect("oathtool is installed by scripts/bootstrap");
+    assert!(
+        out.status.success(),
+        "oathtool failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+pub fn file_mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
