@@ -26,6 +26,10 @@ fn code_prints_only_the_code_and_matches_the_engine() {
 #[test]
 fn code_sends_two_apdus_for_a_plain_totp_account() {
     let y = with_aws();
+    // other accounts that need their own CALCULATE must not cost anything here
+    y.run_in(&["put", "slow", "-", "-P", "60"], Some(DEMO_B32))
+        .ok();
+    y.run_in(&["put", "Steam:s", "-"], Some(DEMO_B32)).ok();
     let out = y.run(&["code", "aws", "--trace"]);
     out.ok();
     let sent: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("> ")).collect();

@@ -278,7 +278,7 @@ fn run_op(sess: &mut Session<Shared>, op: &[String], s: &mut Setup) -> Result<St
             .map(hex::encode_upper)
             .map_err(e),
         "calculate-all" => sess
-            .calculate_all(s.time)
+            .calculate_all_codes(s.time)
             .map(|rows| {
                 rows.iter()
                     .map(|r| {

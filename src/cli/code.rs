@@ -94,10 +94,10 @@ pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
     let start = a.at.unwrap_or_else(now);
     device::with_key(g, Needs::default(), |_, s| {
         device::unlock(g, s)?;
-        let entries = s.calculate_all(start)?;
         match &a.query {
-            None => print_all(g, a, entries),
+            None => print_all(g, a, s.calculate_all_codes(start)?),
             Some(q) => {
+                let entries = s.calculate_all(start)?;
                 let entry = pick(&entries, q, a.show_hidden)?;
                 let codes = codes_for(s, a, entry, start)?;
                 print_codes(g, &entry.credential, &codes)

@@ -27,6 +27,15 @@ pub struct CalculatedEntry {
     pub code: Option<Code>,
 }
 
+impl CalculatedEntry {
+    /// A TOTP row without touch whose code CALCULATE ALL could not give.
+    pub fn needs_calculate(&self) -> bool {
+        self.code.is_none()
+            && self.credential.oath_type == OathType::Totp
+            && self.credential.touch != Some(true)
+    }
+}
+
 impl<T: Transport> Session<T> {
     /// Selects the OATH applet.
     pub fn select(mut transport: T) -> Result<Self, Error> {
@@ -94,9 +103,20 @@ impl<T: Transport> Session<T> {
         proto::parse_list(&data).map_err(Error::Malformed)
     }
 
-    /// CALCULATE ALL at `now`, then one CALCULATE per TOTP credential whose period is not
-    /// 30 s (the key signs every TOTP with the same 30 s step). Touch and HOTP rows get no
-    /// code: listing never asks for a touch or advances a counter.
+    /// CALCULATE ALL at `now` and one CALCULATE for each row that needs it (see
+    /// [`CalculatedEntry::needs_calculate`]). Touch and HOTP rows get no code: listing
+    /// never asks for a touch or advances a counter.
+    pub fn calculate_all_codes(&mut self, now: u64) -> Result<Vec<CalculatedEntry>, Error> {
+        let mut entries = self.calculate_all(now)?;
+        for e in entries.iter_mut().filter(|e| e.needs_calculate()) {
+            e.code = Some(self.calculate(&e.credential, now)?);
+        }
+        Ok(entries)
+    }
+
+    /// One CALCULATE ALL at `now`. The key signs every TOTP with the same 30 s step, so
+    /// rows of other periods (and Steam's, which need the full HMAC) come back without a
+    /// code, as do touch and HOTP rows.
     pub fn calculate_all(&mut self, now: u64) -> Result<Vec<CalculatedEntry>, Error> {
         let challenge = otp::totp_challenge(otp::time_step(now, DEFAULT_PERIOD, 0));
         let data = self.send(&proto::calculate_all(&challenge))?;
@@ -123,10 +143,10 @@ impl<T: Transport> Session<T> {
                         )),
                     )
                 }
-                CalcResponse::Truncated { digits, .. } | CalcResponse::Full { digits, .. } => {
-                    (digits, Some(self.calculate(&credential, now)?))
-                }
-                CalcResponse::Hotp { digits } | CalcResponse::Touch { digits } => (digits, None),
+                CalcResponse::Truncated { digits, .. }
+                | CalcResponse::Full { digits, .. }
+                | CalcResponse::Hotp { digits }
+                | CalcResponse::Touch { digits } => (digits, None),
             };
             out.push(CalculatedEntry {
                 credential,

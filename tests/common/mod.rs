@@ -153,8 +153,12 @@ pub fn soft_totp(b32: &str, t: u64, period: u32, digits: u8) -> String {
 
 /// oathtool's TOTP, for the same inputs.
 pub fn oathtool_totp(b32: &str, t: u64, extra: &[&str]) -> String {
-    let out = Command::new("oathtool")
-        .args(["--totp", "-b", "--now"])
+    let mut c = Command::new("oathtool");
+    if !extra.iter().any(|e| e.starts_with("--totp")) {
+        c.arg("--totp");
+    }
+    let out = c
+        .args(["-b", "--now"])
         .arg(format!("@{t}"))
         .args(extra)
         .arg(b32)

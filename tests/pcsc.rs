@@ -1,0 +1,347 @@
+//! Through a real pcscd: every command against virtual keys served over vpcd, checked
+//! against the software engine and oathtool, and interoperability with Yubico's ykman.
+//! `scripts/test` starts pcscd and two keys (reader 0 approves touches, reader 1 denies
+//! them) and runs these with `--ignored --test-threads=1`; they share the keys.
+
+mod common;
+use common::*;
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const NEEDS: &str = "needs pcscd and virtual keys: run by scripts/test";
+
+fn reader(n: u8) -> String {
+    std::env::var(format!("YKOTP_TEST_READER{n}")).expect("scripts/test sets YKOTP_TEST_READERn")
+}
+
+/// A fresh (reset) key on reader `n`.
+fn key(n: u8) -> Ykotp {
+    let y = Ykotp::reader(&reader(n));
+    y.run(&["reset", "-f"]).ok();
+    y
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Runs `f` until it finishes within one window of `period` seconds, so codes read at
+/// slightly different moments are comparable; gives `f` the window's start.
+fn in_one_window<R>(period: u64, mut f: impl FnMut(u64) -> R) -> R {
+    loop {
+        let before = now();
+        let r = f(before);
+        if now() / period == before / period {
+            return r;
+        }
+    }
+}
+
+fn ykman(args: &[&str]) -> Out {
+    let bin = std::env::var("YKOTP_TEST_YKMAN").expect("scripts/test sets YKOTP_TEST_YKMAN");
+    let mut c = Command::new(bin);
+    c.arg("--reader").arg(reader(0)).args(args);
+    exec(c, None)
+}
+
+#[test]
+#[ignore = "needs pcscd and virtual keys: run by scripts/test"]
+fn readers_and_choosing_between_keys() {
+    let _ = NEEDS;
+    let y = Ykotp::reader("Virtual PCD");
+    let mut c = y.bare();
+    c.args(["readers", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(exec(c, None).ok()).unwrap();
+    let keys: Vec<&serde_json::Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["oath"] == true)
+        .collect();
+    assert_eq!(keys.len(), 2, "{list}");
+    assert_ne!(keys[0]["serial"], keys[1]["serial"]);
+    // two keys and no selector: list them and stop
+    let mut c = y.bare();
+    c.args(["code", "anything"]);
+    let out = exec(c, None);
+    out.fails(4, "2 keys found; choose one with --device or --reader");
+    assert!(
+        out.stderr
+            .contains(&format!("serial {}", keys[1]["serial"])),
+        "{out:?}"
+    );
+    // --device by serial, or by OATH device id
+    for id in [
+        keys[1]["serial"].to_string(),
+        keys[1]["device_id"].as_str().unwrap().to_owned(),
+    ] {
+        let mut c = y.bare();
+        c.args(["--device", &id, "info", "--json"]);
+        let info: serde_json::Value = serde_json::from_str(exec(c, None).ok()).unwrap();
+        assert_eq!(info["reader"], keys[1]["reader"]);
+    }
+    let mut c = y.bare();
+    c.args(["--device", "999", "info"]);
+    exec(c, None).fails(4, "no key matches --device 999");
+}
+
+#[test]
+#[ignore = "needs pcscd and virtual keys: run by scripts/test"]
+fn every_command_through_pcscd() {
+    let y = key(0);
+    let info: serde_json::Value = serde_json::from_str(y.run(&["info", "--json"]).ok()).unwrap();
+    assert_eq!(info["credentials"], 0);
+    assert!(info["serial"].is_u64());
+    let secret = "JBSWY3DPEHPK3PXP";
+    let sha256 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA";
+    y.run_in(&["put", "aws", "-"], Some(secret)).ok();
+    y.run_in(
+        &["put", "Eight:e", "-", "--digits", "8", "-a", "sha256"],
+        Some(sha256),
+    )
+    .ok();
+    y.run_in(&["put", "slow", "-", "-P", "60"], Some(secret))
+        .ok();
+    y.run_in(&["put", "Touch:t", "-", "--touch"], Some(secret))
+        .ok();
+    for t in [59u64, 1_111_111_109, now()] {
+        let at = t.to_string();
+        assert_eq!(
+            y.run(&["code", "aws", "--at", &at]).ok().trim(),
+            oathtool_totp(secret, t, &[])
+        );
+        assert_eq!(
+            y.run(&["code", "aws", "--at", &at]).ok().trim(),
+            soft_totp(secret, t, 30, 6)
+        );
+        assert_eq!(
+            y.run(&["code", "Eight", "--at", &at]).ok().trim(),
+            oathtool_totp(sha256, t, &["--totp=sha256", "--digits=8"])
+        );
+        assert_eq!(
+            y.run(&["code", "slow", "--at", &at]).ok().trim(),
+            oathtool_totp(secret, t, &["--time-step-size=60s"])
+        );
+        let touch = y.run(&["code", "Touch:t", "--at", &at]);
+        assert_eq!(touch.ok().trim(), oathtool_totp(secret, t, &[]));
+        assert!(touch.stderr.contains("Touch your YubiKey"));
+    }
+    let table = y.run(&["code", "--at", "59"]);
+    assert!(
+        table
+            .ok()
+            .contains(&format!("aws      {}\n", soft_totp(secret, 59, 30, 6))),
+        "{table:?}"
+    );
+    assert!(table.stdout.contains("Touch:t  [touch]"));
+    assert_eq!(y.run(&["list"]).ok(), "aws\nEight:e\n60/slow\nTouch:t\n");
+    let json: serde_json::Value =
+        serde_json::from_str(y.run(&["code", "aws", "--json"]).ok()).unwrap();
+    assert_eq!(
+        json["valid_to"].as_u64().unwrap() - json["valid_from"].as_u64().unwrap(),
+        30
+    );
+    // exactly SELECT + CALCULATE ALL for a plain 30 s account
+    let traced = y.run(&["code", "aws", "--trace"]);
+    assert_eq!(
+        traced
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("> "))
+            .count(),
+        2,
+        "{traced:?}"
+    );
+    y.run(&["rename", "slow", "Slow:s", "-f"]).ok();
+    y.run(&["delete", "Eight:e", "-f"]).ok();
+    assert_eq!(y.run(&["list"]).ok(), "aws\n60/Slow:s\nTouch:t\n");
+    // password: set, locked, remembered, cleared
+    y.run_in(
+        &["password", "set", "--new-password-stdin"],
+        Some("pcsc-pw\n"),
+    )
+    .ok();
+    y.run(&["list"]).fails(8, "protected by a password");
+    y.run(&["password", "remember", "--password-cmd", "echo pcsc-pw"])
+        .ok();
+    assert_eq!(y.run(&["list"]).ok(), "aws\n60/Slow:s\nTouch:t\n");
+    y.run(&["password", "clear"]).ok();
+    let info: serde_json::Value = serde_json::from_str(y.run(&["info", "--json"]).ok()).unwrap();
+    assert_eq!(info["password"], false);
+    y.run(&["reset", "-f"]).ok();
+    assert_eq!(y.run(&["list"]).ok(), "");
+}
+
+#[test]
+#[ignore = "needs pcscd and virtual keys: run by scripts/test"]
+fn touch_denied_through_pcscd() {
+    let y = key(1);
+    y.run_in(&["put", "Touch:t", "-", "--touch"], Some(DEMO_B32))
+        .ok();
+    y.run(&["code", "Touch:t"])
+        .fails(7, "the key was not touched in time");
+    // the key is still usable afterwards
+    y.run_in(&["put", "plain", "-"], Some(DEMO_B32)).ok();
+    assert_eq!(
+        y.run(&["code", "plain", "--at", "59"]).ok().trim(),
+        soft_totp(DEMO_B32, 59, 30, 6)
+    );
+}
+
+/// Accounts made by ykman, read by ykotp: same codes from both and from the engine.
+#[test]
+#[ignore = "needs pcscd and virtual keys: run by scripts/test"]
+fn ykman_adds_ykotp_reads() {
+    let y = key(0);
+    let seed = RFC_SEED_B32;
+    let cases: &[(&str, &[&str], u64)] = &[
+        ("Ex:sha1", &["-a", "SHA1"], 30),
+        ("Ex:sha256-8", &["-a", "SHA256", "-d", "8"], 30),
+        ("Ex:sha512", &["-a", "SHA512"], 30),
+        ("Ex:sixty", &["-P", "60"], 60),
+        ("Ex:touch", &["-t"], 30),
+    ];
+    for (name, opts, _) in cases {
+        let mut args = vec!["oath", "accounts", "add", "-f"];
+        args.extend_from_slice(opts);
+        args.extend([*name, seed]);
+        ykman(&args).ok();
+    }
+    ykman(&[
+        "oath", "accounts", "add", "-f", "-o", "HOTP", "-d", "8", "Ex:hotp", seed,
+    ])
+    .ok();
+    let listed = y.run(&["list"]);
+    assert_eq!(
+        listed.ok(),
+        "Ex:hotp\nEx:sha1\nEx:sha256-8\nEx:sha512\n60/Ex:sixty\nEx:touch\n"
+    );
+    let ykman_list = ykman(&["oath", "accounts", "list"]);
+    assert_eq!(ykman_list.ok(), listed.stdout);
+    for (name, _, period) in cases {
+        let query = if *period == 60 {
+            format!("60/{name}")
+        } else {
+            name.to_string()
+        };
+        let (ours, theirs) = in_one_window(*period, |t| {
+            let ours = y
+                .run(&["code", &query, "--at", &t.to_string()])
+                .ok()
+                .trim()
+                .to_owned();
+            let theirs = ykman(&["oath", "accounts", "code", "-s", &query])
+                .ok()
+                .trim()
+                .to_owned();
+            (ours, theirs)
+        });
+        assert_eq!(ours, theirs, "{name}");
+    }
+    // HOTP: ykman takes counter 0, we take counter 1; both as RFC 4226 says (8 digits)
+    assert_eq!(
+        ykman(&["oath", "accounts", "code", "-s", "Ex:hotp"])
+            .ok()
+            .trim(),
+        "84755224"
+    );
+    assert_eq!(y.run(&["code", "Ex:hotp"]).ok().trim(), "94287082");
+    // ykman's delete and rename are seen by ykotp
+    ykman(&["oath", "accounts", "delete", "-f", "Ex:sha512"]).ok();
+    ykman(&["oath", "accounts", "rename", "-f", "Ex:sha1", "New:sha1"]).ok();
+    assert_eq!(
+        y.run(&["list"]).ok(),
+        "Ex:hotp\nEx:sha256-8\n60/Ex:sixty\nEx:touch\nNew:sha1\n"
+    );
+}
+
+/// Accounts made by ykotp, read by ykman.
+#[test]
+#[ignore = "needs pcscd and virtual keys: run by scripts/test"]
+fn ykotp_adds_ykman_reads() {
+    let y = key(0);
+    y.run_in(&["put", "aws", "-"], Some(DEMO_B32)).ok();
+    y.run_in(
+        &[
+            "put", "Big:b", "-", "-a", "sha512", "--digits", "8", "-P", "60",
+        ],
+        Some(RFC_SEED_B32),
+    )
+    .ok();
+    y.run_in(&["put", "T:t", "-", "--touch"], Some(DEMO_B32))
+        .ok();
+    y.run_in(
+        &["put", "H:h", "-", "-o", "hotp", "-c", "5"],
+        Some(RFC_SEED_B32),
+    )
+    .ok();
+    assert_eq!(
+        ykman(&["oath", "accounts", "list"]).ok(),
+        y.run(&["list"]).ok()
+    );
+    for (query, period) in [("aws", 30), ("60/Big:b", 60), ("T:t", 30)] {
+        let (ours, theirs) = in_one_window(period, |t| {
+            (
+                y.run(&["code", query, "--at", &t.to_string()])
+                    .ok()
+                    .trim()
+                    .to_owned(),
+                ykman(&["oath", "accounts", "code", "-s", query])
+                    .ok()
+                    .trim()
+                    .to_owned(),
+            )
+        });
+        assert_eq!(ours, theirs, "{query}");
+    }
+    assert_eq!(
+        ykman(&["oath", "accounts", "code", "-s", "H:h"])
+            .ok()
+            .trim(),
+        "254676"
+    );
+}
+
+/// A password set by one tool unlocks with the other.
+#[test]
+#[ignore = "needs pcscd and virtual keys: run by scripts/test"]
+fn passwords_interoperate_with_ykman() {
+    let y = key(0);
+    y.run_in(&["put", "aws", "-"], Some(DEMO_B32)).ok();
+    y.run_in(
+        &["password", "set", "--new-password-stdin"],
+        Some("from-ykotp\n"),
+    )
+    .ok();
+    assert_eq!(
+        ykman(&["oath", "accounts", "list", "-p", "from-ykotp"]).ok(),
+        "aws\n"
+    );
+    ykman(&["oath", "accounts", "list", "-p", "wrong"])
+        .code
+        .ne(&0)
+        .then_some(())
+        .expect("ykman accepted a wrong password");
+    ykman(&[
+        "oath",
+        "access",
+        "change",
+        "-p",
+        "from-ykotp",
+        "-n",
+        "from-ykman",
+    ])
+    .ok();
+    y.run(&["list", "--password-cmd", "echo from-ykotp"])
+        .fails(8, "wrong password");
+    assert_eq!(
+        y.run(&["list", "--password-cmd", "echo from-ykman"]).ok(),
+        "aws\n"
+    );
+    y.run(&["password", "clear", "--password-cmd", "echo from-ykman"])
+        .ok();
+    assert_eq!(ykman(&["oath", "accounts", "list"]).ok(), "aws\n");
+}
