@@ -1,6 +1,7 @@
 //! The command-line interface: clap definitions, and dispatch to one module per command.
 //! The CLI owns wording, prompts, output formats and exit codes; the library owns types.
 
+mod calc;
 mod code;
 mod device;
 mod info;
@@ -61,6 +62,8 @@ enum Command {
     List(list::ListArgs),
     /// Print codes: one account's code alone, or a table of all
     Code(code::CodeArgs),
+    /// Compute codes in software from a backup secret (no key needed)
+    Calc(calc::CalcArgs),
     /// Add an account (the secret goes into the key and never comes back out)
     Put(put::PutArgs),
     /// Delete an account
@@ -101,6 +104,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::List(a) => list::run(g, &a),
         Command::Code(a) => code::run(g, &a),
         Command::Put(a) => put::run(g, a),
+        Command::Calc(a) => calc::run(g, &a),
         Command::Delete(a) => manage::delete(g, &a),
         Command::Rename(a) => manage::rename(g, &a),
         Command::Reset(a) => manage::reset(g, &a),

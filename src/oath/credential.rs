@@ -258,6 +258,27 @@ impl CredentialData {
         Ok(())
     }
 
+    /// The software engine's code: TOTP at unix time `t` with epoch `t0`, HOTP at
+    /// `counter`; Steam's characters for a TOTP credential of issuer "Steam".
+    pub fn soft_code(&self, t: u64, t0: u64, counter: u64) -> String {
+        let key = self.secret.as_bytes();
+        match self.oath_type {
+            OathType::Hotp => crate::otp::hotp(self.algorithm, key, counter, self.digits),
+            OathType::Totp => {
+                let step = crate::otp::time_step(t, self.period, t0);
+                if self.issuer.as_deref() == Some("Steam") {
+                    crate::otp::steam_code(&crate::otp::hmac(
+                        self.algorithm,
+                        key,
+                        &step.to_be_bytes(),
+                    ))
+                } else {
+                    crate::otp::hotp(self.algorithm, key, step, self.digits)
+                }
+            }
+        }
+    }
+
     /// Parses an `otpauth://totp/…` or `otpauth://hotp/…` URI.
     pub fn from_uri(uri: &str) -> Result<Self, CredentialError> {
         let bad = |m: &str| CredentialError::Uri(m.to_owned());

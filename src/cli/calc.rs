@@ -1,0 +1,175 @@
+//! `ykotp calc`: codes in software from a backup secret, with oathtool's and pyotp's
+//! options, and `--verify` to check a code. The secret never has to be in argv.
+
+use super::code::{now, parse_time};
+use super::report::{CliError, Exit};
+use super::{output, secret, Global};
+use crate::oath::{CredentialData, OathType};
+use crate::otp::{decode_secret, Algorithm, Code};
+use std::path::PathBuf;
+
+/// Arguments of `calc`.
+#[derive(Debug, clap::Args)]
+pub struct CalcArgs {
+    /// The base32 secret or an otpauth:// URI; `-` reads it from stdin; omitted: asked for
+    secret: Option<String>,
+    /// Take the secret from this command's first line of output
+    #[arg(long, value_name = "CMD", conflicts_with_all = ["secret", "secret_file", "uri"])]
+    secret_cmd: Option<String>,
+    /// Take the secret from the first line of this file
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["secret", "uri"])]
+    secret_file: Option<PathBuf>,
+    /// Take every parameter from an otpauth:// URI (`-` reads it from stdin)
+    #[arg(long, value_name = "URI", conflicts_with = "secret")]
+    uri: Option<String>,
+    /// totp or hotp
+    #[arg(short, long = "oath-type", value_name = "TYPE", default_value = "totp")]
+    oath_type: OathType,
+    /// sha1, sha256 or sha512
+    #[arg(short, long, default_value = "sha1")]
+    algorithm: Algorithm,
+    /// Number of digits: 6, 7 or 8
+    #[arg(long, default_value_t = 6)]
+    digits: u8,
+    /// TOTP period in seconds
+    #[arg(short = 'P', long, default_value_t = 30)]
+    period: u32,
+    /// TOTP epoch (T0) in unix seconds
+    #[arg(long, default_value_t = 0)]
+    t0: u64,
+    /// HOTP counter
+    #[arg(short, long, default_value_t = 0)]
+    counter: u64,
+    /// Compute for this time instead of now: unix seconds or RFC 3339
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: Option<u64>,
+    /// Also the next N codes; with --verify, how far to search on each side
+    #[arg(short, long, value_name = "N", default_value_t = 0)]
+    window: u64,
+    /// Steam Guard's 5-character codes
+    #[arg(long)]
+    steam: bool,
+    /// Check OTP instead of printing codes: prints the matching offset, exit 12 if none
+    #[arg(long, value_name = "OTP")]
+    verify: Option<String>,
+}
+
+/// The credential the arguments describe (secret from wherever it was given).
+fn credential(a: &CalcArgs) -> Result<CredentialData, CliError> {
+    let bad =
+        |e: crate::oath::credential::CredentialError| CliError::new(Exit::Usage, e.to_string());
+    let text = match a.uri.as_deref() {
+        Some("-") => secret::read_stdin("URI")?,
+        Some(u) => zeroize::Zeroizing::new(u.to_owned()),
+        None => secret::Source {
+            positional: a.secret.as_deref(),
+            command: a.secret_cmd.as_deref(),
+            file: a.secret_file.as_deref(),
+        }
+        .read()?,
+    };
+    let mut data = if text.trim_start().starts_with("otpauth://") {
+        CredentialData::from_uri(secret::first_line(text.trim())).map_err(bad)?
+    } else {
+        let mut d = CredentialData::totp("calc", decode_secret(&text).map_err(|e| bad(e.into()))?);
+        d.oath_type = a.oath_type;
+        d.algorithm = a.algorithm;
+        d.digits = a.digits;
+        d.period = a.period;
+        d
+    };
+    if a.steam {
+        data.issuer = Some("Steam".into());
+    }
+    if data.name.is_empty() {
+        data.name = "calc".into();
+    }
+    data.validate().map_err(bad)?;
+    Ok(data)
+}
+
+#[derive(serde::Serialize)]
+struct Row {
+    code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_from: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_to: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counter: Option<u64>,
+}
+
+/// Runs `calc`.
+pub fn run(g: &Global, a: &CalcArgs) -> Result<(), CliError> {
+    let data = credential(a)?;
+    let t = a.at.unwrap_or_else(now);
+    let counter = if data.oath_type == OathType::Hotp && a.uri.is_some() && a.counter == 0 {
+        u64::from(data.counter)
+    } else {
+        a.counter
+    };
+    if let Some(otp) = &a.verify {
+        return verify(&data, otp.trim(), t, a.t0, counter, a.window);
+    }
+    let rows: Vec<Row> = (0..=a.window)
+        .map(|k| match data.oath_type {
+            OathType::Totp => {
+                let at = t + k * u64::from(data.period);
+                let code = Code::in_window(
+                    data.soft_code(at, a.t0, 0),
+                    at.saturating_sub(a.t0),
+                    data.period,
+                );
+                Row {
+                    code: code.value,
+                    valid_from: Some(code.valid_from + a.t0),
+                    valid_to: Some(code.valid_to + a.t0),
+                    counter: None,
+                }
+            }
+            OathType::Hotp => Row {
+                code: data.soft_code(0, 0, counter + k),
+                valid_from: None,
+                valid_to: None,
+                counter: Some(counter + k),
+            },
+        })
+        .collect();
+    if g.json {
+        return match &rows[..] {
+            [one] => output::json(one),
+            _ => output::json(&rows),
+        };
+    }
+    rows.iter().try_for_each(|r| output::line(&r.code))
+}
+
+/// Like oathtool: prints how many steps away the match is; exit 12 when none matches.
+fn verify(
+    data: &CredentialData,
+    otp: &str,
+    t: u64,
+    t0: u64,
+    counter: u64,
+    window: u64,
+) -> Result<(), CliError> {
+    let found = match data.oath_type {
+        OathType::Hotp => (0..=window).find(|k| data.soft_code(0, 0, counter + k) == otp),
+        OathType::Totp => {
+            let period = u64::from(data.period);
+            (0..=window).find(|k| {
+                let later = data.soft_code(t + k * period, t0, 0) == otp;
+                let earlier = t >= k * period && data.soft_code(t - k * period, t0, 0) == otp;
+                later || earlier
+            })
+        }
+    };
+    match found {
+        Some(k) => output::line(&k.to_string()),
+        None => Err(CliError::new(
+            Exit::Mismatch,
+            format!("the code does not match within {window} step(s)"),
+        )
+        .hint("check the secret, the clock (timedatectl) and the window (--window)")),
+    }
+}
