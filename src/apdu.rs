@@ -24,28 +24,14 @@ pub struct CommandApdu {
 
 impl fmt::Debug for CommandApdu {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "CommandApdu({:02X} {:02X} {:02X} {:02X}, {} data bytes)",
-            self.cla,
-            self.ins,
-            self.p1,
-            self.p2,
-            self.data.len()
-        )
+        write!(f, "CommandApdu({:02X} {:02X} {:02X} {:02X}, {} data bytes)", self.cla, self.ins, self.p1, self.p2, self.data.len())
     }
 }
 
 impl CommandApdu {
     /// A command with CLA 00.
     pub fn new(ins: u8, p1: u8, p2: u8, data: Vec<u8>) -> Self {
-        CommandApdu {
-            cla: 0,
-            ins,
-            p1,
-            p2,
-            data,
-        }
+        CommandApdu { cla: 0, ins, p1, p2, data }
     }
 
     /// The bytes on the wire: short form when the data fits in 255 bytes,
@@ -95,23 +81,12 @@ impl CommandApdu {
                 }
                 match body.len() - 3 {
                     n if n == lc => (&body[3..], None),
-                    n if n == lc + 2 => {
-                        (&body[3..3 + lc], Some(le_ext(body[3 + lc], body[4 + lc])))
-                    }
+                    n if n == lc + 2 => (&body[3..3 + lc], Some(le_ext(body[3 + lc], body[4 + lc]))),
                     _ => return Err(ApduError::LengthMismatch),
                 }
             }
         };
-        Ok(ParsedCommand {
-            apdu: CommandApdu {
-                cla: header[0],
-                ins: header[1],
-                p1: header[2],
-                p2: header[3],
-                data: data.to_vec(),
-            },
-            le,
-        })
+        Ok(ParsedCommand { apdu: CommandApdu { cla: header[0], ins: header[1], p1: header[2], p2: header[3], data: data.to_vec() }, le })
     }
 }
 
@@ -228,10 +203,7 @@ impl Response {
             return Err(ApduError::TooShort);
         }
         let (data, sw) = bytes.split_at(bytes.len() - 2);
-        Ok(Response {
-            data: data.to_vec(),
-            sw: Sw(u16::from_be_bytes([sw[0], sw[1]])),
-        })
+        Ok(Response { data: data.to_vec(), sw: Sw(u16::from_be_bytes([sw[0], sw[1]])) })
     }
 
     /// A response with the given data and status.
@@ -271,14 +243,10 @@ mod tests {
         let p = CommandApdu::parse(&hex::decode("00a4040007a000000527210100").unwrap()).unwrap();
         assert_eq!((p.apdu.data.len(), p.le), (7, Some(256)));
         // extended, as ykman 5 sends CALCULATE ALL over USB
-        let p = CommandApdu::parse(&hex::decode("00a4000100000a74080000000000000001").unwrap())
-            .unwrap();
+        let p = CommandApdu::parse(&hex::decode("00a4000100000a74080000000000000001").unwrap()).unwrap();
         assert_eq!((p.apdu.p2, p.apdu.data.len(), p.le), (1, 10, None));
         // a zero first byte with too little after it is not an extended Lc
-        assert_eq!(
-            CommandApdu::parse(&hex::decode("00a500000000").unwrap()),
-            Err(ApduError::LengthMismatch)
-        );
+        assert_eq!(CommandApdu::parse(&hex::decode("00a500000000").unwrap()), Err(ApduError::LengthMismatch));
         let p = CommandApdu::parse(&hex::decode("00a50000000100").unwrap()).unwrap();
         assert_eq!((p.apdu.data.len(), p.le), (0, Some(256)));
     }
@@ -294,10 +262,7 @@ mod tests {
     #[test]
     fn inconsistent_lengths_are_errors() {
         assert_eq!(CommandApdu::parse(&[0, 1, 0]), Err(ApduError::TooShort));
-        assert_eq!(
-            CommandApdu::parse(&[0, 1, 0, 0, 5, 1, 2]),
-            Err(ApduError::LengthMismatch)
-        );
+        assert_eq!(CommandApdu::parse(&[0, 1, 0, 0, 5, 1, 2]), Err(ApduError::LengthMismatch));
         assert_eq!(Response::parse(&[0x90]), Err(ApduError::TooShort));
     }
 

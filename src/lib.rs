@@ -8,17 +8,13 @@
 //! interface lives in [`cli`].
 
 #![forbid(unsafe_code)]
-#![warn(
-    missing_docs,
-    rust_2018_idioms,
-    unused_qualifications,
-    clippy::unwrap_used
-)]
+#![warn(missing_docs, rust_2018_idioms, unused_qualifications, clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod apdu;
 pub mod cli;
 pub mod management;
+pub mod migration;
 pub mod oath;
 pub mod otp;
 pub mod private_file;

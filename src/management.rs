@@ -33,19 +33,12 @@ pub fn parse_device_info(data: &[u8]) -> Option<DeviceInfo> {
 /// Reads the serial and version; `Ok(None)` when the card has no management applet.
 /// It leaves the management applet selected: select OATH again afterwards.
 pub fn read_device_info(t: &mut dyn Transport) -> Result<Option<DeviceInfo>, TransportError> {
-    let select = exchange(
-        t,
-        &CommandApdu::new(ins::SELECT, 0x04, 0x00, MGMT_AID.to_vec()),
-    )?;
+    let select = exchange(t, &CommandApdu::new(ins::SELECT, 0x04, 0x00, MGMT_AID.to_vec()))?;
     if select.sw != Sw::OK {
         return Ok(None);
     }
     let info = exchange(t, &CommandApdu::new(ins::GET_DEVICE_INFO, 0, 0, vec![]))?;
-    Ok(if info.sw == Sw::OK {
-        parse_device_info(&info.data)
-    } else {
-        None
-    })
+    Ok(if info.sw == Sw::OK { parse_device_info(&info.data) } else { None })
 }
 
 #[cfg(test)]
@@ -55,11 +48,7 @@ mod tests {
     #[test]
     fn parses_the_reference_answer() {
         // ykman 5.9.2 against the reference's full card
-        let data = hex::decode(
-            "2101020 23F0302023F020400BC614E040101050305040308010 00D02023F0E02023F"
-                .replace(' ', ""),
-        )
-        .unwrap();
+        let data = hex::decode("2101020 23F0302023F020400BC614E040101050305040308010 00D02023F0E02023F".replace(' ', "")).unwrap();
         let info = parse_device_info(&data).unwrap();
         assert_eq!(info.serial, Some(12345678));
         assert_eq!(info.version, Some(Version(5, 4, 3)));

@@ -113,13 +113,7 @@ mod tests {
             write(&mut out, 0x73, &value);
             assert_eq!(&out[..head.len()], &head[..], "length {n}");
             let parsed = parse_all(&out).unwrap();
-            assert_eq!(
-                parsed,
-                vec![Tlv {
-                    tag: 0x73,
-                    value: &value
-                }]
-            );
+            assert_eq!(parsed, vec![Tlv { tag: 0x73, value: &value }]);
         }
     }
 
@@ -138,9 +132,7 @@ mod tests {
 
     #[test]
     fn property_byte_has_no_length() {
-        let body = [
-            0x71, 0x01, b'a', 0x73, 0x03, 0x21, 0x06, 0x00, 0x78, 0x02, 0x7A, 0x04, 0, 0, 0, 5,
-        ];
+        let body = [0x71, 0x01, b'a', 0x73, 0x03, 0x21, 0x06, 0x00, 0x78, 0x02, 0x7A, 0x04, 0, 0, 0, 5];
         let tlvs = parse_put(&body).unwrap();
         let tags: Vec<u8> = tlvs.iter().map(|t| t.tag).collect();
         assert_eq!(tags, [0x71, 0x73, 0x78, 0x7A]);

@@ -29,10 +29,7 @@ pub struct ParseError {
 pub fn parse(text: &str) -> Result<Vec<Step>, ParseError> {
     let mut steps: Vec<Step> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
-        let err = |why: &str| ParseError {
-            line: i + 1,
-            why: why.to_owned(),
-        };
+        let err = |why: &str| ParseError { line: i + 1, why: why.to_owned() };
         let line = raw.split('#').next().unwrap_or("");
         if line.trim().is_empty() {
             continue;
@@ -47,11 +44,7 @@ pub fn parse(text: &str) -> Result<Vec<Step>, ParseError> {
         }
         let head = line.chars().next().unwrap_or(' ');
         let rest = &line[head.len_utf8()..];
-        let words = || {
-            rest.split_whitespace()
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        };
+        let words = || rest.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
         steps.push(match head {
             '@' => {
                 let mut w = words();
@@ -78,11 +71,7 @@ pub fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
 
 /// Hex as transcripts write it: upper case, bytes separated by spaces.
 pub fn encode_hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -94,10 +83,7 @@ mod tests {
         let t = "# title\n@version 5.4.3\n! select\n> 00 A4 04 00 # select\n  07\n< 90 00\n";
         let steps = parse(t).unwrap();
         assert_eq!(steps.len(), 4);
-        assert_eq!(
-            steps[0],
-            Step::Directive("version".into(), vec!["5.4.3".into()])
-        );
+        assert_eq!(steps[0], Step::Directive("version".into(), vec!["5.4.3".into()]));
         assert_eq!(steps[1], Step::Op(vec!["select".into()]));
         assert_eq!(steps[2], Step::Command(vec![0, 0xA4, 4, 0, 7]));
         assert_eq!(steps[3], Step::Response(vec![0x90, 0]));

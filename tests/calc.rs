@@ -5,14 +5,8 @@ use common::*;
 use std::process::Command;
 
 fn oathtool(args: &[&str]) -> (i32, String) {
-    let out = Command::new("oathtool")
-        .args(args)
-        .output()
-        .expect("oathtool is installed by scripts/bootstrap");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let out = Command::new("oathtool").args(args).output().expect("oathtool is installed by scripts/bootstrap");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 const SHA256_SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA";
@@ -23,58 +17,19 @@ fn same_codes_as_oathtool() {
     let y = Ykotp::virtual_key();
     // (ykotp args, oathtool args, secret)
     let cases: &[(&[&str], &[&str], &str)] = &[
-        (
-            &["--at", "1111111109"],
-            &["--totp", "--now", "@1111111109"],
-            DEMO_B32,
-        ),
-        (
-            &["--at", "59", "--digits", "8"],
-            &["--totp", "--now", "@59", "-d", "8"],
-            RFC_SEED_B32,
-        ),
-        (
-            &["--at", "1234567890", "-a", "sha256", "--digits", "8"],
-            &["--totp=sha256", "--now", "@1234567890", "-d", "8"],
-            SHA256_SEED,
-        ),
-        (
-            &["--at", "2000000000", "-a", "sha512", "--digits", "8"],
-            &["--totp=sha512", "--now", "@2000000000", "-d", "8"],
-            SHA512_SEED,
-        ),
+        (&["--at", "1111111109"], &["--totp", "--now", "@1111111109"], DEMO_B32),
+        (&["--at", "59", "--digits", "8"], &["--totp", "--now", "@59", "-d", "8"], RFC_SEED_B32),
+        (&["--at", "1234567890", "-a", "sha256", "--digits", "8"], &["--totp=sha256", "--now", "@1234567890", "-d", "8"], SHA256_SEED),
+        (&["--at", "2000000000", "-a", "sha512", "--digits", "8"], &["--totp=sha512", "--now", "@2000000000", "-d", "8"], SHA512_SEED),
         (
             &["--at", "1111111109", "-P", "60", "--digits", "7"],
-            &[
-                "--totp",
-                "--now",
-                "@1111111109",
-                "--time-step-size=60s",
-                "-d",
-                "7",
-            ],
+            &["--totp", "--now", "@1111111109", "--time-step-size=60s", "-d", "7"],
             DEMO_B32,
         ),
-        (
-            &["--at", "1111111109", "--t0", "1000"],
-            &["--totp", "--now", "@1111111109", "--start-time=@1000"],
-            DEMO_B32,
-        ),
-        (
-            &["--at", "1111111109", "--window", "3"],
-            &["--totp", "--now", "@1111111109", "-w", "3"],
-            DEMO_B32,
-        ),
-        (
-            &["-o", "hotp", "-c", "5", "--window", "4"],
-            &["--hotp", "-c", "5", "-w", "4"],
-            RFC_SEED_B32,
-        ),
-        (
-            &["-o", "hotp", "-c", "0", "--digits", "8"],
-            &["--hotp", "-c", "0", "-d", "8"],
-            RFC_SEED_B32,
-        ),
+        (&["--at", "1111111109", "--t0", "1000"], &["--totp", "--now", "@1111111109", "--start-time=@1000"], DEMO_B32),
+        (&["--at", "1111111109", "--window", "3"], &["--totp", "--now", "@1111111109", "-w", "3"], DEMO_B32),
+        (&["-o", "hotp", "-c", "5", "--window", "4"], &["--hotp", "-c", "5", "-w", "4"], RFC_SEED_B32),
+        (&["-o", "hotp", "-c", "0", "--digits", "8"], &["--hotp", "-c", "0", "-d", "8"], RFC_SEED_B32),
     ];
     for (ours, theirs, secret) in cases {
         let mut args = vec!["calc", "-"];
@@ -92,67 +47,16 @@ fn same_codes_as_oathtool() {
 #[test]
 fn verify_like_oathtool() {
     let y = Ykotp::virtual_key();
-    let two_back = y
-        .run_in(&["calc", "-", "--at", "1111111049"], Some(DEMO_B32))
-        .ok()
-        .trim()
-        .to_owned();
-    let two_ahead = y
-        .run_in(&["calc", "-", "--at", "1111111169"], Some(DEMO_B32))
-        .ok()
-        .trim()
-        .to_owned();
+    let two_back = y.run_in(&["calc", "-", "--at", "1111111049"], Some(DEMO_B32)).ok().trim().to_owned();
+    let two_ahead = y.run_in(&["calc", "-", "--at", "1111111169"], Some(DEMO_B32)).ok().trim().to_owned();
     for otp in [&two_back, &two_ahead] {
-        let ours = y.run_in(
-            &[
-                "calc",
-                "-",
-                "--at",
-                "1111111109",
-                "--verify",
-                otp,
-                "--window",
-                "3",
-            ],
-            Some(DEMO_B32),
-        );
-        let (_, theirs) = oathtool(&[
-            "--totp",
-            "-b",
-            "--now",
-            "@1111111109",
-            "-w",
-            "3",
-            DEMO_B32,
-            otp,
-        ]);
+        let ours = y.run_in(&["calc", "-", "--at", "1111111109", "--verify", otp, "--window", "3"], Some(DEMO_B32));
+        let (_, theirs) = oathtool(&["--totp", "-b", "--now", "@1111111109", "-w", "3", DEMO_B32, otp]);
         assert_eq!(ours.ok(), theirs);
     }
-    y.run_in(
-        &[
-            "calc",
-            "-",
-            "--at",
-            "1111111109",
-            "--verify",
-            &two_back,
-            "--window",
-            "1",
-        ],
-        Some(DEMO_B32),
-    )
-    .fails(12, "does not match");
-    let hotp7 = y
-        .run_in(&["calc", "-", "-o", "hotp", "-c", "7"], Some(DEMO_B32))
-        .ok()
-        .trim()
-        .to_owned();
-    let ours = y.run_in(
-        &[
-            "calc", "-", "-o", "hotp", "-c", "5", "-w", "3", "--verify", &hotp7,
-        ],
-        Some(DEMO_B32),
-    );
+    y.run_in(&["calc", "-", "--at", "1111111109", "--verify", &two_back, "--window", "1"], Some(DEMO_B32)).fails(12, "does not match");
+    let hotp7 = y.run_in(&["calc", "-", "-o", "hotp", "-c", "7"], Some(DEMO_B32)).ok().trim().to_owned();
+    let ours = y.run_in(&["calc", "-", "-o", "hotp", "-c", "5", "-w", "3", "--verify", &hotp7], Some(DEMO_B32));
     let (_, theirs) = oathtool(&["--hotp", "-b", "-c", "5", "-w", "3", DEMO_B32, &hotp7]);
     assert_eq!(ours.ok(), theirs);
 }
@@ -162,55 +66,16 @@ fn secret_sources_uri_steam_and_json() {
     let y = Ykotp::virtual_key();
     std::fs::write(y.path("s"), format!("{DEMO_B32}\n")).unwrap();
     let want = format!("{}\n", soft_totp(DEMO_B32, 59, 30, 6));
-    assert_eq!(
-        y.run(&[
-            "calc",
-            "--secret-file",
-            y.path("s").to_str().unwrap(),
-            "--at",
-            "59"
-        ])
-        .ok(),
-        want
-    );
-    assert_eq!(
-        y.run(&[
-            "calc",
-            "--secret-cmd",
-            &format!("echo {DEMO_B32}"),
-            "--at",
-            "59"
-        ])
-        .ok(),
-        want
-    );
+    assert_eq!(y.run(&["calc", "--secret-file", y.path("s").to_str().unwrap(), "--at", "59"]).ok(), want);
+    assert_eq!(y.run(&["calc", "--secret-cmd", &format!("echo {DEMO_B32}"), "--at", "59"]).ok(), want);
     let uri = format!("otpauth://totp/X:y?secret={RFC_SEED_B32}&digits=8&period=60");
-    assert_eq!(
-        y.run(&["calc", "--uri", &uri, "--at", "119"]).ok(),
-        "94287082\n"
-    );
-    assert_eq!(
-        y.run_in(&["calc", "--uri", "-", "--at", "119"], Some(&uri))
-            .ok(),
-        "94287082\n"
-    );
+    assert_eq!(y.run(&["calc", "--uri", &uri, "--at", "119"]).ok(), "94287082\n");
+    assert_eq!(y.run_in(&["calc", "--uri", "-", "--at", "119"], Some(&uri)).ok(), "94287082\n");
     let steam = y.run_in(&["calc", "-", "--steam", "--at", "59"], Some(RFC_SEED_B32));
-    let digest = ykotp::otp::hmac(
-        ykotp::otp::Algorithm::Sha1,
-        b"12345678901234567890",
-        &1u64.to_be_bytes(),
-    );
+    let digest = ykotp::otp::hmac(ykotp::otp::Algorithm::Sha1, b"12345678901234567890", &1u64.to_be_bytes());
     assert_eq!(steam.ok().trim(), ykotp::otp::steam_code(&digest));
-    let v: serde_json::Value = serde_json::from_str(
-        y.run_in(&["calc", "-", "--at", "65", "--json"], Some(DEMO_B32))
-            .ok(),
-    )
-    .unwrap();
-    assert_eq!(
-        (v["valid_from"].as_u64(), v["valid_to"].as_u64()),
-        (Some(60), Some(90))
-    );
-    y.run_in(&["calc", "-"], Some("not base32!"))
-        .fails(2, "not base32");
+    let v: serde_json::Value = serde_json::from_str(y.run_in(&["calc", "-", "--at", "65", "--json"], Some(DEMO_B32)).ok()).unwrap();
+    assert_eq!((v["valid_from"].as_u64(), v["valid_to"].as_u64()), (Some(60), Some(90)));
+    y.run_in(&["calc", "-"], Some("not base32!")).fails(2, "not base32");
     y.run(&["calc"]).fails(2, "no secret given");
 }

@@ -7,8 +7,7 @@ const T: u64 = 1_111_111_109;
 
 fn with_aws() -> Ykotp {
     let y = Ykotp::virtual_key();
-    y.run_in(&["put", "aws", "-"], Some(&format!("{DEMO_B32}\n")))
-        .ok();
+    y.run_in(&["put", "aws", "-"], Some(&format!("{DEMO_B32}\n"))).ok();
     y
 }
 
@@ -27,8 +26,7 @@ fn code_prints_only_the_code_and_matches_the_engine() {
 fn code_sends_two_apdus_for_a_plain_totp_account() {
     let y = with_aws();
     // other accounts that need their own CALCULATE must not cost anything here
-    y.run_in(&["put", "slow", "-", "-P", "60"], Some(DEMO_B32))
-        .ok();
+    y.run_in(&["put", "slow", "-", "-P", "60"], Some(DEMO_B32)).ok();
     y.run_in(&["put", "Steam:s", "-"], Some(DEMO_B32)).ok();
     let out = y.run(&["code", "aws", "--trace"]);
     out.ok();
@@ -42,16 +40,11 @@ fn code_sends_two_apdus_for_a_plain_totp_account() {
 fn code_table_never_asks_for_touch_nor_burns_hotp() {
     let mut y = with_aws();
     y.set_env("YKOTP_VIRTUAL_TOUCH", "deny");
-    y.run_in(&["put", "Touchy:t", "-", "--touch"], Some(DEMO_B32))
-        .ok();
-    y.run_in(&["put", "counter", "-", "-o", "hotp"], Some(RFC_SEED_B32))
-        .ok();
+    y.run_in(&["put", "Touchy:t", "-", "--touch"], Some(DEMO_B32)).ok();
+    y.run_in(&["put", "counter", "-", "-o", "hotp"], Some(RFC_SEED_B32)).ok();
     let out = y.run(&["code", "--at", &T.to_string()]);
     let text = out.ok();
-    let want = format!(
-        "aws       {}\ncounter   [HOTP]\nTouchy:t  [touch]\n",
-        soft_totp(DEMO_B32, T, 30, 6)
-    );
+    let want = format!("aws       {}\ncounter   [HOTP]\nTouchy:t  [touch]\n", soft_totp(DEMO_B32, T, 30, 6));
     assert_eq!(text, want);
     // the HOTP counter is still at 0
     assert_eq!(y.run(&["code", "counter"]).ok(), "755224\n");
@@ -61,8 +54,7 @@ fn code_table_never_asks_for_touch_nor_burns_hotp() {
 #[test]
 fn touch_approved_and_denied() {
     let mut y = Ykotp::virtual_key();
-    y.run_in(&["put", "GitHub:bob", "-", "--touch"], Some(DEMO_B32))
-        .ok();
+    y.run_in(&["put", "GitHub:bob", "-", "--touch"], Some(DEMO_B32)).ok();
     let out = y.run(&["code", "bob", "--at", &T.to_string()]);
     assert_eq!(out.ok(), format!("{}\n", soft_totp(DEMO_B32, T, 30, 6)));
     assert!(out.stderr.contains("Touch your YubiKey"), "{out:?}");
@@ -75,76 +67,40 @@ fn matching_exact_first_then_substring() {
     let y = with_aws();
     y.run_in(&["put", "aws-prod", "-"], Some(RFC_SEED_B32)).ok();
     // "aws" is exact although "aws-prod" contains it
-    assert_eq!(
-        y.run(&["code", "aws", "--at", "59"]).ok(),
-        format!("{}\n", soft_totp(DEMO_B32, 59, 30, 6))
-    );
+    assert_eq!(y.run(&["code", "aws", "--at", "59"]).ok(), format!("{}\n", soft_totp(DEMO_B32, 59, 30, 6)));
     assert_eq!(y.run(&["code", "PROD", "--at", "59"]).ok(), "287082\n");
     let out = y.run(&["code", "Aw"]);
     out.fails(6, "\"Aw\" matches 2 accounts");
     assert!(out.stderr.contains("hint: matches \"aws-prod\""));
-    y.run(&["code", "gitlab"])
-        .fails(5, "no account matches \"gitlab\"");
+    y.run(&["code", "gitlab"]).fails(5, "no account matches \"gitlab\"");
 }
 
 #[test]
 fn consecutive_and_min_valid() {
     let y = with_aws();
     let out = y.run(&["code", "aws", "--at", &T.to_string(), "--consecutive", "2"]);
-    assert_eq!(
-        out.ok(),
-        format!(
-            "{}\n{}\n",
-            soft_totp(DEMO_B32, T, 30, 6),
-            soft_totp(DEMO_B32, T + 30, 30, 6)
-        )
-    );
+    assert_eq!(out.ok(), format!("{}\n{}\n", soft_totp(DEMO_B32, T, 30, 6), soft_totp(DEMO_B32, T + 30, 30, 6)));
     // T is 29 s into its window: 1 s left < 5 s wanted → the next window's code
     let out = y.run(&["code", "aws", "--at", &T.to_string(), "--min-valid", "5"]);
     assert_eq!(out.ok(), format!("{}\n", soft_totp(DEMO_B32, T + 1, 30, 6)));
     assert!(out.stderr.contains("waiting for the next one"), "{out:?}");
-    let out = y.run(&[
-        "code",
-        "aws",
-        "--at",
-        &(T - 20).to_string(),
-        "--min-valid",
-        "5",
-    ]);
-    assert_eq!(
-        out.ok(),
-        format!("{}\n", soft_totp(DEMO_B32, T - 20, 30, 6))
-    );
+    let out = y.run(&["code", "aws", "--at", &(T - 20).to_string(), "--min-valid", "5"]);
+    assert_eq!(out.ok(), format!("{}\n", soft_totp(DEMO_B32, T - 20, 30, 6)));
     assert_eq!(out.stderr, "");
 }
 
 #[test]
 fn periods_digits_algorithms_and_steam() {
     let y = Ykotp::virtual_key();
-    y.run_in(
-        &["put", "slow", "-", "-P", "60", "--digits", "8"],
-        Some(RFC_SEED_B32),
-    )
-    .ok();
+    y.run_in(&["put", "slow", "-", "-P", "60", "--digits", "8"], Some(RFC_SEED_B32)).ok();
     y.run_in(&["put", "Steam:me", "-"], Some(RFC_SEED_B32)).ok();
     let sha256 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA";
-    y.run_in(
-        &["put", "s256", "-", "-a", "sha256", "--digits", "8"],
-        Some(sha256),
-    )
-    .ok();
-    assert_eq!(
-        y.run(&["code", "60/slow", "--at", "119"]).ok(),
-        "94287082\n"
-    );
+    y.run_in(&["put", "s256", "-", "-a", "sha256", "--digits", "8"], Some(sha256)).ok();
+    assert_eq!(y.run(&["code", "60/slow", "--at", "119"]).ok(), "94287082\n");
     assert_eq!(y.run(&["code", "s256", "--at", "59"]).ok(), "46119246\n");
     let steam = y.run(&["code", "Steam", "--at", "59"]);
     let code = steam.ok().trim().to_owned();
-    let digest = ykotp::otp::hmac(
-        ykotp::otp::Algorithm::Sha1,
-        b"12345678901234567890",
-        &1u64.to_be_bytes(),
-    );
+    let digest = ykotp::otp::hmac(ykotp::otp::Algorithm::Sha1, b"12345678901234567890", &1u64.to_be_bytes());
     assert_eq!(code, ykotp::otp::steam_code(&digest));
     let list = y.run(&["list"]);
     // ykman's order: by issuer or else name, so "60/slow" sorts as "slow"
@@ -172,8 +128,7 @@ fn json_output() {
     assert_eq!(info["credentials"], 1);
     assert_eq!(info["capacity"], 32);
     assert_eq!(info["password"], false);
-    let readers: serde_json::Value =
-        serde_json::from_str(y.run(&["readers", "--json"]).ok()).unwrap();
+    let readers: serde_json::Value = serde_json::from_str(y.run(&["readers", "--json"]).ok()).unwrap();
     assert_eq!(readers[0]["oath"], true);
     assert_eq!(readers[0]["device_id"], info["device_id"]);
 }
@@ -196,10 +151,7 @@ fn put_never_overwrites_silently() {
     let out = y.run_in(&["put", "aws", "-"], Some(RFC_SEED_B32));
     out.fails(10, "an account called \"aws\" already exists");
     assert!(out.stderr.contains("--force"));
-    assert_eq!(
-        y.run(&["code", "aws", "--at", "59"]).ok(),
-        format!("{}\n", soft_totp(DEMO_B32, 59, 30, 6))
-    );
+    assert_eq!(y.run(&["code", "aws", "--at", "59"]).ok(), format!("{}\n", soft_totp(DEMO_B32, 59, 30, 6)));
     let out = y.run_in(&["put", "aws", "-", "--force"], Some(RFC_SEED_B32));
     out.ok();
     assert!(out.stderr.contains("overwrote \"aws\""));
@@ -210,17 +162,13 @@ fn put_never_overwrites_silently() {
 fn put_validates_before_sending() {
     let y = Ykotp::virtual_key();
     let long = "x".repeat(65);
-    y.run_in(&["put", &long, "-"], Some(DEMO_B32))
-        .fails(2, "65 bytes");
-    y.run_in(&["put", "a", "-", "-i", &"i".repeat(63)], Some(DEMO_B32))
-        .fails(2, "at most 64 bytes");
-    y.run_in(&["put", "short", "-"], Some("AE"))
-        .fails(2, "at least 2 bytes");
+    y.run_in(&["put", &long, "-"], Some(DEMO_B32)).fails(2, "65 bytes");
+    y.run_in(&["put", "a", "-", "-i", &"i".repeat(63)], Some(DEMO_B32)).fails(2, "at most 64 bytes");
+    y.run_in(&["put", "short", "-"], Some("AE")).fails(2, "at least 2 bytes");
     let out = y.run_in(&["put", "bad", "-"], Some("JBSWY3DP0HPK3PXP"));
     out.fails(2, "not base32");
     assert!(!out.stderr.contains("JBSWY3DP"));
-    y.run_in(&["put", "d", "-", "--digits", "9"], Some(DEMO_B32))
-        .fails(2, "9 digits");
+    y.run_in(&["put", "d", "-", "--digits", "9"], Some(DEMO_B32)).fails(2, "9 digits");
     y.run(&["put", "nosecret"]).fails(2, "no secret given");
     // nothing reached the key: its state file was never even created
     assert!(!y.state_path().exists());
@@ -231,67 +179,30 @@ fn put_from_uri_command_and_file() {
     let y = Ykotp::virtual_key();
     let uri = format!("otpauth://totp/ACME:alice?secret={RFC_SEED_B32}&digits=8&period=60");
     y.run(&["put", "--uri", &uri]).ok();
-    y.run_in(
-        &["put", "--uri", "-"],
-        Some(&format!(
-            "otpauth://hotp/h?secret={RFC_SEED_B32}&counter=5\n"
-        )),
-    )
-    .ok();
-    y.run(&[
-        "put",
-        "viacmd",
-        "--secret-cmd",
-        &format!("printf '%s\\nnotes: other lines\\n' {DEMO_B32}"),
-    ])
-    .ok();
+    y.run_in(&["put", "--uri", "-"], Some(&format!("otpauth://hotp/h?secret={RFC_SEED_B32}&counter=5\n"))).ok();
+    y.run(&["put", "viacmd", "--secret-cmd", &format!("printf '%s\\nnotes: other lines\\n' {DEMO_B32}")]).ok();
     std::fs::write(y.path("secret.txt"), format!("{DEMO_B32}\n")).unwrap();
-    y.run(&[
-        "put",
-        "viafile",
-        "--secret-file",
-        y.path("secret.txt").to_str().unwrap(),
-    ])
-    .ok();
+    y.run(&["put", "viafile", "--secret-file", y.path("secret.txt").to_str().unwrap()]).ok();
     assert_eq!(y.run(&["list"]).ok(), "60/ACME:alice\nh\nviacmd\nviafile\n");
     assert_eq!(y.run(&["code", "alice", "--at", "119"]).ok(), "94287082\n");
     assert_eq!(y.run(&["code", "h"]).ok(), "254676\n");
-    assert_eq!(
-        y.run(&["code", "viacmd", "--at", "59"]).ok(),
-        format!("{}\n", soft_totp(DEMO_B32, 59, 30, 6))
-    );
-    y.run(&["put", "x", "--secret-cmd", "exit 3"])
-        .fails(1, "the --secret-cmd command failed with status 3");
+    assert_eq!(y.run(&["code", "viacmd", "--at", "59"]).ok(), format!("{}\n", soft_totp(DEMO_B32, 59, 30, 6)));
+    y.run(&["put", "x", "--secret-cmd", "exit 3"]).fails(1, "the --secret-cmd command failed with status 3");
 }
 
 #[test]
 fn full_key_and_firmware_limits() {
     let y = Ykotp::virtual_key();
     let state = y.state_path();
-    y.bare()
-        .args([
-            "virtual",
-            "init",
-            "--state",
-            state.to_str().unwrap(),
-            "--firmware",
-            "4.2.0",
-        ])
-        .status()
-        .unwrap();
-    y.run_in(&["put", "t", "-", "--touch"], Some(DEMO_B32))
-        .fails(11, "touch needs firmware 4.2.6");
-    y.run_in(&["put", "s", "-", "-a", "sha512"], Some(DEMO_B32))
-        .fails(11, "SHA-512 needs firmware 4.3.1");
+    y.bare().args(["virtual", "init", "--state", state.to_str().unwrap(), "--firmware", "4.2.0"]).status().unwrap();
+    y.run_in(&["put", "t", "-", "--touch"], Some(DEMO_B32)).fails(11, "touch needs firmware 4.2.6");
+    y.run_in(&["put", "s", "-", "-a", "sha512"], Some(DEMO_B32)).fails(11, "SHA-512 needs firmware 4.3.1");
     y.run_in(&["put", "a", "-"], Some(DEMO_B32)).ok();
-    y.run(&["rename", "a", "b", "-f"])
-        .fails(11, "renaming needs firmware 5.3.1");
+    y.run(&["rename", "a", "b", "-f"]).fails(11, "renaming needs firmware 5.3.1");
     for i in 1..32 {
-        y.run_in(&["put", &format!("n{i:02}"), "-"], Some(DEMO_B32))
-            .ok();
+        y.run_in(&["put", &format!("n{i:02}"), "-"], Some(DEMO_B32)).ok();
     }
-    y.run_in(&["put", "one-more", "-"], Some(DEMO_B32))
-        .fails(11, "the key is full: 32 of 32 accounts used");
+    y.run_in(&["put", "one-more", "-"], Some(DEMO_B32)).fails(11, "the key is full: 32 of 32 accounts used");
     // overwriting on a full key is still possible
     y.run_in(&["put", "a", "-", "-f"], Some(RFC_SEED_B32)).ok();
 }
@@ -300,46 +211,27 @@ fn full_key_and_firmware_limits() {
 fn sixty_four_accounts_from_firmware_5_7() {
     let y = Ykotp::virtual_key();
     let state = y.state_path();
-    y.bare()
-        .args([
-            "virtual",
-            "init",
-            "--state",
-            state.to_str().unwrap(),
-            "--firmware",
-            "5.7.0",
-        ])
-        .status()
-        .unwrap();
+    y.bare().args(["virtual", "init", "--state", state.to_str().unwrap(), "--firmware", "5.7.0"]).status().unwrap();
     for i in 0..64 {
-        y.run_in(&["put", &format!("n{i:02}"), "-"], Some(DEMO_B32))
-            .ok();
+        y.run_in(&["put", &format!("n{i:02}"), "-"], Some(DEMO_B32)).ok();
     }
-    y.run_in(&["put", "one-more", "-"], Some(DEMO_B32))
-        .fails(11, "64 of 64");
+    y.run_in(&["put", "one-more", "-"], Some(DEMO_B32)).fails(11, "64 of 64");
 }
 
 #[test]
 fn delete_rename_reset_ask_or_need_force() {
     let y = with_aws();
-    y.run(&["delete", "aws"])
-        .fails(10, "refused to delete \"aws\" without --force");
-    y.run(&["rename", "aws", "Amazon:me"])
-        .fails(10, "without --force");
+    y.run(&["delete", "aws"]).fails(10, "refused to delete \"aws\" without --force");
+    y.run(&["rename", "aws", "Amazon:me"]).fails(10, "without --force");
     let out = y.run(&["rename", "aws", "Amazon:me", "-f"]);
     out.ok();
     assert!(out.stderr.contains("renamed \"aws\" to \"Amazon:me\""));
-    assert_eq!(
-        y.run(&["code", "Amazon:me", "--at", "59"]).ok(),
-        format!("{}\n", soft_totp(DEMO_B32, 59, 30, 6))
-    );
-    y.run(&["delete", "nothing", "-f"])
-        .fails(5, "no account matches");
+    assert_eq!(y.run(&["code", "Amazon:me", "--at", "59"]).ok(), format!("{}\n", soft_totp(DEMO_B32, 59, 30, 6)));
+    y.run(&["delete", "nothing", "-f"]).fails(5, "no account matches");
     y.run(&["delete", "amazon", "-f"]).ok();
     assert_eq!(y.run(&["list"]).ok(), "");
     y.run_in(&["put", "x", "-"], Some(DEMO_B32)).ok();
-    y.run(&["reset"])
-        .fails(10, "refused to reset the key without --force");
+    y.run(&["reset"]).fails(10, "refused to reset the key without --force");
     let before: serde_json::Value = serde_json::from_str(y.run(&["info", "--json"]).ok()).unwrap();
     y.run(&["reset", "-f"]).ok();
     let after: serde_json::Value = serde_json::from_str(y.run(&["info", "--json"]).ok()).unwrap();
@@ -350,68 +242,42 @@ fn delete_rename_reset_ask_or_need_force() {
 #[test]
 fn rename_keeps_the_period_and_refuses_existing_names() {
     let y = Ykotp::virtual_key();
-    y.run_in(&["put", "slow", "-", "-P", "60"], Some(DEMO_B32))
-        .ok();
+    y.run_in(&["put", "slow", "-", "-P", "60"], Some(DEMO_B32)).ok();
     y.run_in(&["put", "other", "-"], Some(DEMO_B32)).ok();
     y.run(&["rename", "slow", "New:slow", "-f"]).ok();
     assert_eq!(y.run(&["list"]).ok(), "60/New:slow\nother\n");
-    y.run_in(&["put", "slow", "-", "-P", "60"], Some(DEMO_B32))
-        .ok();
-    y.run(&["rename", "60/New:slow", "slow", "-f"])
-        .fails(10, "an account called \"60/slow\" already exists");
+    y.run_in(&["put", "slow", "-", "-P", "60"], Some(DEMO_B32)).ok();
+    y.run(&["rename", "60/New:slow", "slow", "-f"]).fails(10, "an account called \"60/slow\" already exists");
     assert_eq!(y.run(&["list"]).ok(), "60/New:slow\nother\n60/slow\n");
 }
 
 #[test]
 fn passwords() {
     let y = with_aws();
-    y.run_in(
-        &["password", "set", "--new-password-stdin"],
-        Some("hunter2\n"),
-    )
-    .ok();
+    y.run_in(&["password", "set", "--new-password-stdin"], Some("hunter2\n")).ok();
     let locked = y.run(&["code", "aws"]);
     locked.fails(8, "the key is protected by a password");
     assert!(locked.stderr.contains("--password-cmd"));
-    y.run(&["code", "aws", "--password-cmd", "echo wrong"])
-        .fails(8, "wrong password");
-    y.run(&["code", "aws", "--password-cmd", "echo hunter2"])
-        .ok();
-    let mut with_env = Ykotp {
-        dir: tempfile::tempdir().unwrap(),
-        reader: y.reader.clone(),
-        env: Vec::new(),
-    };
+    y.run(&["code", "aws", "--password-cmd", "echo wrong"]).fails(8, "wrong password");
+    y.run(&["code", "aws", "--password-cmd", "echo hunter2"]).ok();
+    let mut with_env = Ykotp { dir: tempfile::tempdir().unwrap(), reader: y.reader.clone(), env: Vec::new() };
     with_env.set_env("YKOTP_PASSWORD_CMD", "printf 'hunter2\\n'");
     with_env.run(&["list"]).ok();
     // remember: only the derived key, 0600
-    y.run(&["password", "remember", "--password-cmd", "echo hunter2"])
-        .ok();
+    y.run(&["password", "remember", "--password-cmd", "echo hunter2"]).ok();
     let keys = y.dir.path().join("data/ykotp/keys.json");
     assert_eq!(file_mode(&keys), 0o600);
     assert!(!std::fs::read_to_string(&keys).unwrap().contains("hunter2"));
     assert_eq!(y.run(&["list"]).ok(), "aws\n");
     let info: serde_json::Value = serde_json::from_str(y.run(&["info", "--json"]).ok()).unwrap();
-    assert_eq!(
-        (info["password"].as_bool(), info["remembered"].as_bool()),
-        (Some(true), Some(true))
-    );
+    assert_eq!((info["password"].as_bool(), info["remembered"].as_bool()), (Some(true), Some(true)));
     // changed elsewhere: the remembered key goes stale and is dropped
-    with_env
-        .run_in(
-            &["password", "change", "--new-password-stdin"],
-            Some("correct horse\n"),
-        )
-        .ok();
+    with_env.run_in(&["password", "change", "--new-password-stdin"], Some("correct horse\n")).ok();
     let stale = y.run(&["list"]);
     stale.fails(8, "protected by a password");
     assert!(stale.stderr.contains("no longer works"));
-    assert!(
-        !std::fs::read_to_string(&keys).unwrap().contains("\": \""),
-        "stale key not dropped"
-    );
-    y.run(&["password", "clear", "--password-cmd", "echo correct horse"])
-        .ok();
+    assert!(!std::fs::read_to_string(&keys).unwrap().contains("\": \""), "stale key not dropped");
+    y.run(&["password", "clear", "--password-cmd", "echo correct horse"]).ok();
     assert_eq!(y.run(&["list"]).ok(), "aws\n");
     y.run(&["password", "forget", "--all"]).ok();
 }
@@ -421,33 +287,13 @@ fn secrets_never_reach_output_or_trace() {
     let y = Ykotp::virtual_key();
     let secret = "MZXW6YTBOJRGC4TCMF4GQ33SOFZXI5LWO54HS6TB";
     let raw_hex = hex::encode_upper(ykotp::otp::decode_secret(secret).unwrap().as_bytes());
-    let spaced: String = raw_hex
-        .as_bytes()
-        .chunks(2)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let spaced: String = raw_hex.as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(" ");
     let runs = [
         y.run_in(&["put", "a", "-", "--trace"], Some(secret)),
-        y.run(&[
-            "put",
-            "b",
-            "--secret-cmd",
-            &format!("echo {secret}"),
-            "--trace",
-        ]),
-        y.run_in(
-            &["password", "set", "--new-password-stdin", "--trace"],
-            Some("s3cr3t-pw\n"),
-        ),
+        y.run(&["put", "b", "--secret-cmd", &format!("echo {secret}"), "--trace"]),
+        y.run_in(&["password", "set", "--new-password-stdin", "--trace"], Some("s3cr3t-pw\n")),
         y.run(&["code", "--trace", "--password-cmd", "echo s3cr3t-pw"]),
-        y.run(&[
-            "list",
-            "--trace",
-            "--json",
-            "--password-cmd",
-            "echo s3cr3t-pw",
-        ]),
+        y.run(&["list", "--trace", "--json", "--password-cmd", "echo s3cr3t-pw"]),
         y.run(&["info", "--trace", "--password-cmd", "echo s3cr3t-pw"]),
     ];
     let key = ykotp::otp::derive_access_key("s3cr3t-pw", &[0; 8]);
@@ -461,42 +307,29 @@ fn secrets_never_reach_output_or_trace() {
         }
     }
     assert!(runs[0].stderr.contains("[redacted"), "{:?}", runs[0]);
-    assert!(
-        runs[3].stderr.contains("00 A3 00 00") && runs[3].stderr.contains("[redacted 20 bytes]")
-    );
+    assert!(runs[3].stderr.contains("00 A3 00 00") && runs[3].stderr.contains("[redacted 20 bytes]"));
 }
 
 #[test]
 fn state_file_is_private_and_corruption_is_an_error() {
     let y = Ykotp::virtual_key();
     let mut c = std::process::Command::new("sh");
-    c.arg("-c").arg(format!(
-        "umask 000; exec {} --reader {} put a -",
-        env!("CARGO_BIN_EXE_ykotp"),
-        y.reader
-    ));
+    c.arg("-c").arg(format!("umask 000; exec {} --reader {} put a -", env!("CARGO_BIN_EXE_ykotp"), y.reader));
     c.env("YKOTP_NO_TTY", "1");
     exec(c, Some(DEMO_B32)).ok();
     assert_eq!(file_mode(&y.state_path()), 0o600);
     std::fs::write(y.state_path(), "{ not json").unwrap();
     y.run(&["list"]).fails(1, "is corrupt");
-    assert_eq!(
-        std::fs::read_to_string(y.state_path()).unwrap(),
-        "{ not json"
-    );
+    assert_eq!(std::fs::read_to_string(y.state_path()).unwrap(), "{ not json");
 }
 
 #[test]
 fn a_busy_key_is_exit_9() {
     let mut y = with_aws();
-    let lock = std::fs::OpenOptions::new()
-        .write(true)
-        .open(format!("{}.lock", y.state_path().display()))
-        .unwrap();
+    let lock = std::fs::OpenOptions::new().write(true).open(format!("{}.lock", y.state_path().display())).unwrap();
     lock.lock().unwrap();
     y.set_env("YKOTP_VIRTUAL_WAIT_MS", "200");
-    y.run(&["code", "aws"])
-        .fails(9, "in use by another program");
+    y.run(&["code", "aws"]).fails(9, "in use by another program");
     drop(lock);
     y.run(&["code", "aws"]).ok();
 }
@@ -505,8 +338,7 @@ fn a_busy_key_is_exit_9() {
 fn no_pcsc_service_is_exit_3() {
     let y = Ykotp::reader("Yubico");
     let mut c = y.bare();
-    c.env("PCSCLITE_CSOCK_NAME", y.path("no-such-socket"))
-        .args(["code", "aws"]);
+    c.env("PCSCLITE_CSOCK_NAME", y.path("no-such-socket")).args(["code", "aws"]);
     let out = exec(c, None);
     out.fails(3, "cannot reach the PC/SC service (pcscd)");
     assert!(out.stderr.contains("hint: install and start it"));
@@ -520,9 +352,7 @@ fn usage_errors_are_exit_2() {
     assert_eq!(out.stdout, "");
     let out = y.run(&["code", "x", "--at", "yesterday"]);
     assert_eq!(out.code, 2);
-    assert!(out
-        .stderr
-        .contains("neither unix seconds nor an RFC 3339 time"));
+    assert!(out.stderr.contains("neither unix seconds nor an RFC 3339 time"));
     assert_eq!(
         exec(
             {

@@ -22,10 +22,7 @@ fn key(n: u8) -> Ykotp {
 }
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 /// Runs `f` until it finishes within one window of `period` seconds, so codes read at
@@ -55,12 +52,7 @@ fn readers_and_choosing_between_keys() {
     let mut c = y.bare();
     c.args(["readers", "--json"]);
     let list: serde_json::Value = serde_json::from_str(exec(c, None).ok()).unwrap();
-    let keys: Vec<&serde_json::Value> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["oath"] == true)
-        .collect();
+    let keys: Vec<&serde_json::Value> = list.as_array().unwrap().iter().filter(|r| r["oath"] == true).collect();
     assert_eq!(keys.len(), 2, "{list}");
     assert_ne!(keys[0]["serial"], keys[1]["serial"]);
     // two keys and no selector: list them and stop
@@ -68,16 +60,9 @@ fn readers_and_choosing_between_keys() {
     c.args(["code", "anything"]);
     let out = exec(c, None);
     out.fails(4, "2 keys found; choose one with --device or --reader");
-    assert!(
-        out.stderr
-            .contains(&format!("serial {}", keys[1]["serial"])),
-        "{out:?}"
-    );
+    assert!(out.stderr.contains(&format!("serial {}", keys[1]["serial"])), "{out:?}");
     // --device by serial, or by OATH device id
-    for id in [
-        keys[1]["serial"].to_string(),
-        keys[1]["device_id"].as_str().unwrap().to_owned(),
-    ] {
+    for id in [keys[1]["serial"].to_string(), keys[1]["device_id"].as_str().unwrap().to_owned()] {
         let mut c = y.bare();
         c.args(["--device", &id, "info", "--json"]);
         let info: serde_json::Value = serde_json::from_str(exec(c, None).ok()).unwrap();
@@ -98,75 +83,35 @@ fn every_command_through_pcscd() {
     let secret = "JBSWY3DPEHPK3PXP";
     let sha256 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA";
     y.run_in(&["put", "aws", "-"], Some(secret)).ok();
-    y.run_in(
-        &["put", "Eight:e", "-", "--digits", "8", "-a", "sha256"],
-        Some(sha256),
-    )
-    .ok();
-    y.run_in(&["put", "slow", "-", "-P", "60"], Some(secret))
-        .ok();
-    y.run_in(&["put", "Touch:t", "-", "--touch"], Some(secret))
-        .ok();
+    y.run_in(&["put", "Eight:e", "-", "--digits", "8", "-a", "sha256"], Some(sha256)).ok();
+    y.run_in(&["put", "slow", "-", "-P", "60"], Some(secret)).ok();
+    y.run_in(&["put", "Touch:t", "-", "--touch"], Some(secret)).ok();
     for t in [59u64, 1_111_111_109, now()] {
         let at = t.to_string();
-        assert_eq!(
-            y.run(&["code", "aws", "--at", &at]).ok().trim(),
-            oathtool_totp(secret, t, &[])
-        );
-        assert_eq!(
-            y.run(&["code", "aws", "--at", &at]).ok().trim(),
-            soft_totp(secret, t, 30, 6)
-        );
-        assert_eq!(
-            y.run(&["code", "Eight", "--at", &at]).ok().trim(),
-            oathtool_totp(sha256, t, &["--totp=sha256", "--digits=8"])
-        );
-        assert_eq!(
-            y.run(&["code", "slow", "--at", &at]).ok().trim(),
-            oathtool_totp(secret, t, &["--time-step-size=60s"])
-        );
+        assert_eq!(y.run(&["code", "aws", "--at", &at]).ok().trim(), oathtool_totp(secret, t, &[]));
+        assert_eq!(y.run(&["code", "aws", "--at", &at]).ok().trim(), soft_totp(secret, t, 30, 6));
+        assert_eq!(y.run(&["code", "Eight", "--at", &at]).ok().trim(), oathtool_totp(sha256, t, &["--totp=sha256", "--digits=8"]));
+        assert_eq!(y.run(&["code", "slow", "--at", &at]).ok().trim(), oathtool_totp(secret, t, &["--time-step-size=60s"]));
         let touch = y.run(&["code", "Touch:t", "--at", &at]);
         assert_eq!(touch.ok().trim(), oathtool_totp(secret, t, &[]));
         assert!(touch.stderr.contains("Touch your YubiKey"));
     }
     let table = y.run(&["code", "--at", "59"]);
-    assert!(
-        table
-            .ok()
-            .contains(&format!("aws      {}\n", soft_totp(secret, 59, 30, 6))),
-        "{table:?}"
-    );
+    assert!(table.ok().contains(&format!("aws      {}\n", soft_totp(secret, 59, 30, 6))), "{table:?}");
     assert!(table.stdout.contains("Touch:t  [touch]"));
     assert_eq!(y.run(&["list"]).ok(), "aws\nEight:e\n60/slow\nTouch:t\n");
-    let json: serde_json::Value =
-        serde_json::from_str(y.run(&["code", "aws", "--json"]).ok()).unwrap();
-    assert_eq!(
-        json["valid_to"].as_u64().unwrap() - json["valid_from"].as_u64().unwrap(),
-        30
-    );
+    let json: serde_json::Value = serde_json::from_str(y.run(&["code", "aws", "--json"]).ok()).unwrap();
+    assert_eq!(json["valid_to"].as_u64().unwrap() - json["valid_from"].as_u64().unwrap(), 30);
     // exactly SELECT + CALCULATE ALL for a plain 30 s account
     let traced = y.run(&["code", "aws", "--trace"]);
-    assert_eq!(
-        traced
-            .stderr
-            .lines()
-            .filter(|l| l.starts_with("> "))
-            .count(),
-        2,
-        "{traced:?}"
-    );
+    assert_eq!(traced.stderr.lines().filter(|l| l.starts_with("> ")).count(), 2, "{traced:?}");
     y.run(&["rename", "slow", "Slow:s", "-f"]).ok();
     y.run(&["delete", "Eight:e", "-f"]).ok();
     assert_eq!(y.run(&["list"]).ok(), "aws\n60/Slow:s\nTouch:t\n");
     // password: set, locked, remembered, cleared
-    y.run_in(
-        &["password", "set", "--new-password-stdin"],
-        Some("pcsc-pw\n"),
-    )
-    .ok();
+    y.run_in(&["password", "set", "--new-password-stdin"], Some("pcsc-pw\n")).ok();
     y.run(&["list"]).fails(8, "protected by a password");
-    y.run(&["password", "remember", "--password-cmd", "echo pcsc-pw"])
-        .ok();
+    y.run(&["password", "remember", "--password-cmd", "echo pcsc-pw"]).ok();
     assert_eq!(y.run(&["list"]).ok(), "aws\n60/Slow:s\nTouch:t\n");
     y.run(&["password", "clear"]).ok();
     let info: serde_json::Value = serde_json::from_str(y.run(&["info", "--json"]).ok()).unwrap();
@@ -179,16 +124,11 @@ fn every_command_through_pcscd() {
 #[ignore = "needs pcscd and virtual keys: run by scripts/test"]
 fn touch_denied_through_pcscd() {
     let y = key(1);
-    y.run_in(&["put", "Touch:t", "-", "--touch"], Some(DEMO_B32))
-        .ok();
-    y.run(&["code", "Touch:t"])
-        .fails(7, "the key was not touched in time");
+    y.run_in(&["put", "Touch:t", "-", "--touch"], Some(DEMO_B32)).ok();
+    y.run(&["code", "Touch:t"]).fails(7, "the key was not touched in time");
     // the key is still usable afterwards
     y.run_in(&["put", "plain", "-"], Some(DEMO_B32)).ok();
-    assert_eq!(
-        y.run(&["code", "plain", "--at", "59"]).ok().trim(),
-        soft_totp(DEMO_B32, 59, 30, 6)
-    );
+    assert_eq!(y.run(&["code", "plain", "--at", "59"]).ok().trim(), soft_totp(DEMO_B32, 59, 30, 6));
 }
 
 /// Accounts made by ykman, read by ykotp: same codes from both and from the engine.
@@ -210,52 +150,27 @@ fn ykman_adds_ykotp_reads() {
         args.extend([*name, seed]);
         ykman(&args).ok();
     }
-    ykman(&[
-        "oath", "accounts", "add", "-f", "-o", "HOTP", "-d", "8", "Ex:hotp", seed,
-    ])
-    .ok();
+    ykman(&["oath", "accounts", "add", "-f", "-o", "HOTP", "-d", "8", "Ex:hotp", seed]).ok();
     let listed = y.run(&["list"]);
-    assert_eq!(
-        listed.ok(),
-        "Ex:hotp\nEx:sha1\nEx:sha256-8\nEx:sha512\n60/Ex:sixty\nEx:touch\n"
-    );
+    assert_eq!(listed.ok(), "Ex:hotp\nEx:sha1\nEx:sha256-8\nEx:sha512\n60/Ex:sixty\nEx:touch\n");
     let ykman_list = ykman(&["oath", "accounts", "list"]);
     assert_eq!(ykman_list.ok(), listed.stdout);
     for (name, _, period) in cases {
-        let query = if *period == 60 {
-            format!("60/{name}")
-        } else {
-            name.to_string()
-        };
+        let query = if *period == 60 { format!("60/{name}") } else { name.to_string() };
         let (ours, theirs) = in_one_window(*period, |t| {
-            let ours = y
-                .run(&["code", &query, "--at", &t.to_string()])
-                .ok()
-                .trim()
-                .to_owned();
-            let theirs = ykman(&["oath", "accounts", "code", "-s", &query])
-                .ok()
-                .trim()
-                .to_owned();
+            let ours = y.run(&["code", &query, "--at", &t.to_string()]).ok().trim().to_owned();
+            let theirs = ykman(&["oath", "accounts", "code", "-s", &query]).ok().trim().to_owned();
             (ours, theirs)
         });
         assert_eq!(ours, theirs, "{name}");
     }
     // HOTP: ykman takes counter 0, we take counter 1; both as RFC 4226 says (8 digits)
-    assert_eq!(
-        ykman(&["oath", "accounts", "code", "-s", "Ex:hotp"])
-            .ok()
-            .trim(),
-        "84755224"
-    );
+    assert_eq!(ykman(&["oath", "accounts", "code", "-s", "Ex:hotp"]).ok().trim(), "84755224");
     assert_eq!(y.run(&["code", "Ex:hotp"]).ok().trim(), "94287082");
     // ykman's delete and rename are seen by ykotp
     ykman(&["oath", "accounts", "delete", "-f", "Ex:sha512"]).ok();
     ykman(&["oath", "accounts", "rename", "-f", "Ex:sha1", "New:sha1"]).ok();
-    assert_eq!(
-        y.run(&["list"]).ok(),
-        "Ex:hotp\nEx:sha256-8\n60/Ex:sixty\nEx:touch\nNew:sha1\n"
-    );
+    assert_eq!(y.run(&["list"]).ok(), "Ex:hotp\nEx:sha256-8\n60/Ex:sixty\nEx:touch\nNew:sha1\n");
 }
 
 /// Accounts made by ykotp, read by ykman.
@@ -264,45 +179,20 @@ fn ykman_adds_ykotp_reads() {
 fn ykotp_adds_ykman_reads() {
     let y = key(0);
     y.run_in(&["put", "aws", "-"], Some(DEMO_B32)).ok();
-    y.run_in(
-        &[
-            "put", "Big:b", "-", "-a", "sha512", "--digits", "8", "-P", "60",
-        ],
-        Some(RFC_SEED_B32),
-    )
-    .ok();
-    y.run_in(&["put", "T:t", "-", "--touch"], Some(DEMO_B32))
-        .ok();
-    y.run_in(
-        &["put", "H:h", "-", "-o", "hotp", "-c", "5"],
-        Some(RFC_SEED_B32),
-    )
-    .ok();
-    assert_eq!(
-        ykman(&["oath", "accounts", "list"]).ok(),
-        y.run(&["list"]).ok()
-    );
+    y.run_in(&["put", "Big:b", "-", "-a", "sha512", "--digits", "8", "-P", "60"], Some(RFC_SEED_B32)).ok();
+    y.run_in(&["put", "T:t", "-", "--touch"], Some(DEMO_B32)).ok();
+    y.run_in(&["put", "H:h", "-", "-o", "hotp", "-c", "5"], Some(RFC_SEED_B32)).ok();
+    assert_eq!(ykman(&["oath", "accounts", "list"]).ok(), y.run(&["list"]).ok());
     for (query, period) in [("aws", 30), ("60/Big:b", 60), ("T:t", 30)] {
         let (ours, theirs) = in_one_window(period, |t| {
             (
-                y.run(&["code", query, "--at", &t.to_string()])
-                    .ok()
-                    .trim()
-                    .to_owned(),
-                ykman(&["oath", "accounts", "code", "-s", query])
-                    .ok()
-                    .trim()
-                    .to_owned(),
+                y.run(&["code", query, "--at", &t.to_string()]).ok().trim().to_owned(),
+                ykman(&["oath", "accounts", "code", "-s", query]).ok().trim().to_owned(),
             )
         });
         assert_eq!(ours, theirs, "{query}");
     }
-    assert_eq!(
-        ykman(&["oath", "accounts", "code", "-s", "H:h"])
-            .ok()
-            .trim(),
-        "254676"
-    );
+    assert_eq!(ykman(&["oath", "accounts", "code", "-s", "H:h"]).ok().trim(), "254676");
 }
 
 /// A password set by one tool unlocks with the other.
@@ -311,37 +201,12 @@ fn ykotp_adds_ykman_reads() {
 fn passwords_interoperate_with_ykman() {
     let y = key(0);
     y.run_in(&["put", "aws", "-"], Some(DEMO_B32)).ok();
-    y.run_in(
-        &["password", "set", "--new-password-stdin"],
-        Some("from-ykotp\n"),
-    )
-    .ok();
-    assert_eq!(
-        ykman(&["oath", "accounts", "list", "-p", "from-ykotp"]).ok(),
-        "aws\n"
-    );
-    ykman(&["oath", "accounts", "list", "-p", "wrong"])
-        .code
-        .ne(&0)
-        .then_some(())
-        .expect("ykman accepted a wrong password");
-    ykman(&[
-        "oath",
-        "access",
-        "change",
-        "-p",
-        "from-ykotp",
-        "-n",
-        "from-ykman",
-    ])
-    .ok();
-    y.run(&["list", "--password-cmd", "echo from-ykotp"])
-        .fails(8, "wrong password");
-    assert_eq!(
-        y.run(&["list", "--password-cmd", "echo from-ykman"]).ok(),
-        "aws\n"
-    );
-    y.run(&["password", "clear", "--password-cmd", "echo from-ykman"])
-        .ok();
+    y.run_in(&["password", "set", "--new-password-stdin"], Some("from-ykotp\n")).ok();
+    assert_eq!(ykman(&["oath", "accounts", "list", "-p", "from-ykotp"]).ok(), "aws\n");
+    ykman(&["oath", "accounts", "list", "-p", "wrong"]).code.ne(&0).then_some(()).expect("ykman accepted a wrong password");
+    ykman(&["oath", "access", "change", "-p", "from-ykotp", "-n", "from-ykman"]).ok();
+    y.run(&["list", "--password-cmd", "echo from-ykotp"]).fails(8, "wrong password");
+    assert_eq!(y.run(&["list", "--password-cmd", "echo from-ykman"]).ok(), "aws\n");
+    y.run(&["password", "clear", "--password-cmd", "echo from-ykman"]).ok();
     assert_eq!(ykman(&["oath", "accounts", "list"]).ok(), "aws\n");
 }

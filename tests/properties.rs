@@ -10,11 +10,7 @@ use ykotp::virtual_key::{CardEnv, VirtualKey};
 const CASES: u32 = 100_000;
 
 fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
 }
 
 proptest! {
@@ -62,10 +58,7 @@ struct Seeded(u64);
 impl CardEnv for Seeded {
     fn random(&mut self, buf: &mut [u8]) {
         for b in buf {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             *b = (self.0 >> 33) as u8;
         }
     }
@@ -90,12 +83,7 @@ fn command() -> impl Strategy<Value = Vec<u8>> {
         any::<u8>()
     ];
     let select = Just(proto::select().encode());
-    let structured = (
-        oath_ins,
-        0u8..2,
-        0u8..2,
-        proptest::collection::vec(any::<u8>(), 0..120),
-    )
+    let structured = (oath_ins, 0u8..2, 0u8..2, proptest::collection::vec(any::<u8>(), 0..120))
         .prop_map(|(ins, p1, p2, data)| ykotp::apdu::CommandApdu::new(ins, p1, p2, data).encode());
     prop_oneof![1 => select, 6 => structured, 1 => proptest::collection::vec(any::<u8>(), 0..40)]
 }

@@ -59,11 +59,7 @@ fn setup(steps: &[Step]) -> Setup {
         let Step::Directive(name, args) = step else {
             continue;
         };
-        let a = |i: usize| {
-            args.get(i)
-                .map(String::as_str)
-                .unwrap_or_else(|| panic!("@{name} needs argument {i}"))
-        };
+        let a = |i: usize| args.get(i).map(String::as_str).unwrap_or_else(|| panic!("@{name} needs argument {i}"));
         match name.as_str() {
             "version" => s.version = a(0).parse().unwrap(),
             "salt" => s.salt = hexv(a(0)),
@@ -114,10 +110,7 @@ fn cred_args(args: &[String]) -> (OathType, Algorithm, (u32, bool)) {
     let t: OathType = args[0].parse().unwrap();
     let alg: Algorithm = args[1].parse().unwrap();
     let touch = args.iter().any(|a| a == "touch");
-    let counter = args
-        .iter()
-        .find_map(|a| a.strip_prefix("counter="))
-        .map_or(0, |c| c.parse().unwrap());
+    let counter = args.iter().find_map(|a| a.strip_prefix("counter=")).map_or(0, |c| c.parse().unwrap());
     (t, alg, (counter, touch))
 }
 
@@ -129,10 +122,7 @@ struct Env<'a> {
 impl CardEnv for Env<'_> {
     fn random(&mut self, buf: &mut [u8]) {
         for b in buf {
-            *b = self
-                .random
-                .pop_front()
-                .expect("the transcript's @card-random ran out");
+            *b = self.random.pop_front().expect("the transcript's @card-random ran out");
         }
     }
     fn touch(&mut self, _id: &[u8]) -> bool {
@@ -142,44 +132,27 @@ impl CardEnv for Env<'_> {
 
 fn card_side(name: &str, steps: &[Step]) {
     let mut s = setup(steps);
-    let mut state = KeyState::new(
-        s.version,
-        s.salt.clone().try_into().expect("8-byte salt"),
-        Some(12345678),
-    );
+    let mut state = KeyState::new(s.version, s.salt.clone().try_into().expect("8-byte salt"), Some(12345678));
     state.chunk_size = s.chunk;
     state.credentials = s.creds.clone();
     if let Some(pw) = &s.password {
         let key = derive_access_key(pw, &s.salt);
-        state.access_key = Some(StoredAccessKey {
-            algorithm: 0x21,
-            key: key.as_bytes().to_vec(),
-        });
+        state.access_key = Some(StoredAccessKey { algorithm: 0x21, key: key.as_bytes().to_vec() });
     }
     let mut key = VirtualKey::new(state);
-    let mut env = Env {
-        random: &mut s.card_random,
-        touch: s.touch,
-    };
+    let mut env = Env { random: &mut s.card_random, touch: s.touch };
     let mut last = None;
     for step in steps {
         match step {
             Step::Command(c) => last = Some(key.process(c, &mut env)),
             Step::Response(want) => {
                 let got = last.take().unwrap_or_else(|| panic!("{name}: < without >"));
-                assert_eq!(
-                    encode_hex(&got),
-                    encode_hex(want),
-                    "{name}: the virtual key answered differently"
-                );
+                assert_eq!(encode_hex(&got), encode_hex(want), "{name}: the virtual key answered differently");
             }
             _ => {}
         }
     }
-    assert!(
-        key.state.check().is_ok(),
-        "{name}: state invalid after replay"
-    );
+    assert!(key.state.check().is_ok(), "{name}: state invalid after replay");
 }
 
 fn client_side(name: &str, steps: &[Step]) {
@@ -189,12 +162,7 @@ fn client_side(name: &str, steps: &[Step]) {
     for step in steps {
         match step {
             Step::Command(c) => pending = Some(c.clone()),
-            Step::Response(r) => pairs.push((
-                pending
-                    .take()
-                    .unwrap_or_else(|| panic!("{name}: < without >")),
-                r.clone(),
-            )),
+            Step::Response(r) => pairs.push((pending.take().unwrap_or_else(|| panic!("{name}: < without >")), r.clone())),
             _ => {}
         }
     }
@@ -214,18 +182,12 @@ fn client_side(name: &str, steps: &[Step]) {
             }
             continue;
         }
-        let sess = session
-            .as_mut()
-            .unwrap_or_else(|| panic!("{name}: ! {} before ! select", op[0]));
+        let sess = session.as_mut().unwrap_or_else(|| panic!("{name}: ! {} before ! select", op[0]));
         let outcome = run_op(sess, op, &mut s);
         check(name, op, outcome, &expect);
     }
     drop(session);
-    assert_eq!(
-        script.0.borrow().remaining(),
-        0,
-        "{name}: the client did not send every scripted command"
-    );
+    assert_eq!(script.0.borrow().remaining(), 0, "{name}: the client did not send every scripted command");
 }
 
 fn check(name: &str, op: &[String], outcome: Result<String, String>, expect: &Option<String>) {
@@ -233,61 +195,32 @@ fn check(name: &str, op: &[String], outcome: Result<String, String>, expect: &Op
         (Ok(got), Some(want)) => assert_eq!(&got, want, "{name}: ! {}", op.join(" ")),
         (Ok(_), None) => {}
         (Err(e), Some(want)) if want.starts_with("error ") => {
-            assert!(
-                e.starts_with(&want[6..]),
-                "{name}: ! {}: expected {want}, got {e}",
-                op.join(" ")
-            )
+            assert!(e.starts_with(&want[6..]), "{name}: ! {}: expected {want}, got {e}", op.join(" "))
         }
         (Err(e), _) => panic!("{name}: ! {} failed: {e}", op.join(" ")),
     }
 }
 
 fn take8(q: &mut VecDeque<u8>) -> [u8; 8] {
-    std::array::from_fn(|_| {
-        q.pop_front()
-            .expect("the transcript's @host-random ran out")
-    })
+    std::array::from_fn(|_| q.pop_front().expect("the transcript's @host-random ran out"))
 }
 
 fn run_op(sess: &mut Session<Shared>, op: &[String], s: &mut Setup) -> Result<String, String> {
     let e = |e: ykotp::oath::Error| format!("{e:?}");
-    let cred = |id: &str, s: &Setup| {
-        Credential::new(
-            id.as_bytes().to_vec(),
-            *s.types.get(id).unwrap_or(&OathType::Totp),
-        )
-    };
+    let cred = |id: &str, s: &Setup| Credential::new(id.as_bytes().to_vec(), *s.types.get(id).unwrap_or(&OathType::Totp));
     match op[0].as_str() {
         "unlock" => {
             let key = sess.derive_key(&op[1]);
-            sess.unlock(&key, &take8(&mut s.host_random))
-                .map(|()| String::new())
-                .map_err(e)
+            sess.unlock(&key, &take8(&mut s.host_random)).map(|()| String::new()).map_err(e)
         }
-        "list" => sess
-            .list()
-            .map(|l| l.iter().map(|c| c.id_str()).collect::<Vec<_>>().join(" "))
-            .map_err(e),
-        "calculate" => sess
-            .calculate(&cred(&op[1], s), s.time)
-            .map(|c| c.value)
-            .map_err(e),
-        "calculate-raw" => sess
-            .calculate_raw(op[1].as_bytes(), &hexv(&op[2]))
-            .map(hex::encode_upper)
-            .map_err(e),
+        "list" => sess.list().map(|l| l.iter().map(|c| c.id_str()).collect::<Vec<_>>().join(" ")).map_err(e),
+        "calculate" => sess.calculate(&cred(&op[1], s), s.time).map(|c| c.value).map_err(e),
+        "calculate-raw" => sess.calculate_raw(op[1].as_bytes(), &hexv(&op[2])).map(hex::encode_upper).map_err(e),
         "calculate-all" => sess
             .calculate_all_codes(s.time)
             .map(|rows| {
                 rows.iter()
-                    .map(|r| {
-                        format!(
-                            "{}={}",
-                            r.credential.id_str(),
-                            r.code.as_ref().map_or("-", |c| c.value.as_str())
-                        )
-                    })
+                    .map(|r| format!("{}={}", r.credential.id_str(), r.code.as_ref().map_or("-", |c| c.value.as_str())))
                     .collect::<Vec<_>>()
                     .join(" ")
             })
@@ -311,19 +244,11 @@ fn run_op(sess: &mut Session<Shared>, op: &[String], s: &mut Setup) -> Result<St
             assert_eq!(&data.id(), id, "put: id does not round-trip");
             sess.put(&data).map(|()| String::new()).map_err(e)
         }
-        "delete" => sess
-            .delete(op[1].as_bytes())
-            .map(|()| String::new())
-            .map_err(e),
-        "rename" => sess
-            .rename(op[1].as_bytes(), op[2].as_bytes())
-            .map(|()| String::new())
-            .map_err(e),
+        "delete" => sess.delete(op[1].as_bytes()).map(|()| String::new()).map_err(e),
+        "rename" => sess.rename(op[1].as_bytes(), op[2].as_bytes()).map(|()| String::new()).map_err(e),
         "set-password" => {
             let key = sess.derive_key(&op[1]);
-            sess.set_key(&key, &take8(&mut s.host_random))
-                .map(|()| String::new())
-                .map_err(e)
+            sess.set_key(&key, &take8(&mut s.host_random)).map(|()| String::new()).map_err(e)
         }
         "clear-password" => sess.clear_key().map(|()| String::new()).map_err(e),
         "reset" => sess.reset().map(|()| String::new()).map_err(e),
@@ -335,25 +260,14 @@ fn run_op(sess: &mut Session<Shared>, op: &[String], s: &mut Setup) -> Result<St
 #[test]
 fn every_transcript_replays_on_both_sides() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("apdu");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "apdu"))
-        .collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "apdu")).collect();
     files.sort();
-    assert!(
-        files.len() >= 15,
-        "expected the full set of transcripts, found {}",
-        files.len()
-    );
+    assert!(files.len() >= 15, "expected the full set of transcripts, found {}", files.len());
     for path in files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let steps = parse(&std::fs::read_to_string(&path).unwrap())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(
-            steps.iter().any(|s| matches!(s, Step::Op(_))),
-            "{name}: no client operation"
-        );
+        let steps = parse(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(steps.iter().any(|s| matches!(s, Step::Op(_))), "{name}: no client operation");
         client_side(&name, &steps);
         if !setup(&steps).client_only {
             card_side(&name, &steps);
@@ -366,35 +280,19 @@ fn every_transcript_replays_on_both_sides() {
 /// the traced MAC, and the virtual key must accept the traced APDU and echo the byte.
 #[test]
 fn real_set_code_trace() {
-    let key: [u8; 16] = hexv("78 0E 45 A0 06 52 CC B0 8C 4B DA CD DA CA 51 34")
-        .try_into()
-        .unwrap();
+    let key: [u8; 16] = hexv("78 0E 45 A0 06 52 CC B0 8C 4B DA CD DA CA 51 34").try_into().unwrap();
     let challenge = hexv("F1 03 DA 89 58 E4 40 85");
     let mac = hexv("01 1E E1 FF 2A 98 2D 4D CC CD 8E B3 3A 12 E4 88 7E F5 E0 0C");
-    assert_eq!(
-        ykotp::otp::AccessKey::from_bytes(key).respond(&challenge),
-        mac
-    );
+    assert_eq!(ykotp::otp::AccessKey::from_bytes(key).respond(&challenge), mac);
     let apdu = hexv("00 03 00 00 33 73 11 01 78 0E 45 A0 06 52 CC B0 8C 4B DA CD DA CA 51 34 74 08 F1 03 DA 89 58 E4 40 85 75 14 01 1E E1 FF 2A 98 2D 4D CC CD 8E B3 3A 12 E4 88 7E F5 E0 0C");
     let salt = hexv("91 B8 DA 1C 23 45 F2 6B");
-    let mut card = VirtualKey::new(KeyState::new(
-        Version(5, 2, 4),
-        salt.try_into().unwrap(),
-        None,
-    ));
+    let mut card = VirtualKey::new(KeyState::new(Version(5, 2, 4), salt.try_into().unwrap(), None));
     let mut random = VecDeque::from(vec![0xC0; 8]);
-    let mut env = Env {
-        random: &mut random,
-        touch: TouchPolicy::Approve,
-    };
+    let mut env = Env { random: &mut random, touch: TouchPolicy::Approve };
     card.process(&hexv("00 A4 04 00 07 A0 00 00 05 27 21 01"), &mut env);
     assert_eq!(card.process(&apdu, &mut env), [0x90, 0x00]);
     let select = card.process(&hexv("00 A4 04 00 07 A0 00 00 05 27 21 01"), &mut env);
-    assert!(
-        encode_hex(&select).ends_with("74 08 C0 C0 C0 C0 C0 C0 C0 C0 7B 01 01 90 00"),
-        "{}",
-        encode_hex(&select)
-    );
+    assert!(encode_hex(&select).ends_with("74 08 C0 C0 C0 C0 C0 C0 C0 C0 7B 01 01 90 00"), "{}", encode_hex(&select));
     // a MAC that does not match its key is refused with 6984 and nothing changes
     let mut bad = apdu.clone();
     *bad.last_mut().unwrap() ^= 1;

@@ -56,17 +56,13 @@ pub struct CalcArgs {
 
 /// The credential the arguments describe (secret from wherever it was given).
 fn credential(a: &CalcArgs) -> Result<CredentialData, CliError> {
-    let bad =
-        |e: crate::oath::credential::CredentialError| CliError::new(Exit::Usage, e.to_string());
+    let bad = |e: crate::oath::credential::CredentialError| CliError::new(Exit::Usage, e.to_string());
     let text = match a.uri.as_deref() {
         Some("-") => secret::read_stdin("URI")?,
         Some(u) => zeroize::Zeroizing::new(u.to_owned()),
-        None => secret::Source {
-            positional: a.secret.as_deref(),
-            command: a.secret_cmd.as_deref(),
-            file: a.secret_file.as_deref(),
+        None => {
+            secret::Source { positional: a.secret.as_deref(), command: a.secret_cmd.as_deref(), file: a.secret_file.as_deref() }.read()?
         }
-        .read()?,
     };
     let mut data = if text.trim_start().starts_with("otpauth://") {
         CredentialData::from_uri(secret::first_line(text.trim())).map_err(bad)?
@@ -103,11 +99,7 @@ struct Row {
 pub fn run(g: &Global, a: &CalcArgs) -> Result<(), CliError> {
     let data = credential(a)?;
     let t = a.at.unwrap_or_else(now);
-    let counter = if data.oath_type == OathType::Hotp && a.uri.is_some() && a.counter == 0 {
-        u64::from(data.counter)
-    } else {
-        a.counter
-    };
+    let counter = if data.oath_type == OathType::Hotp && a.uri.is_some() && a.counter == 0 { u64::from(data.counter) } else { a.counter };
     if let Some(otp) = &a.verify {
         return verify(&data, otp.trim(), t, a.t0, counter, a.window);
     }
@@ -115,24 +107,10 @@ pub fn run(g: &Global, a: &CalcArgs) -> Result<(), CliError> {
         .map(|k| match data.oath_type {
             OathType::Totp => {
                 let at = t + k * u64::from(data.period);
-                let code = Code::in_window(
-                    data.soft_code(at, a.t0, 0),
-                    at.saturating_sub(a.t0),
-                    data.period,
-                );
-                Row {
-                    code: code.value,
-                    valid_from: Some(code.valid_from + a.t0),
-                    valid_to: Some(code.valid_to + a.t0),
-                    counter: None,
-                }
+                let code = Code::in_window(data.soft_code(at, a.t0, 0), at.saturating_sub(a.t0), data.period);
+                Row { code: code.value, valid_from: Some(code.valid_from + a.t0), valid_to: Some(code.valid_to + a.t0), counter: None }
             }
-            OathType::Hotp => Row {
-                code: data.soft_code(0, 0, counter + k),
-                valid_from: None,
-                valid_to: None,
-                counter: Some(counter + k),
-            },
+            OathType::Hotp => Row { code: data.soft_code(0, 0, counter + k), valid_from: None, valid_to: None, counter: Some(counter + k) },
         })
         .collect();
     if g.json {
@@ -145,14 +123,7 @@ pub fn run(g: &Global, a: &CalcArgs) -> Result<(), CliError> {
 }
 
 /// Like oathtool: prints how many steps away the match is; exit 12 when none matches.
-fn verify(
-    data: &CredentialData,
-    otp: &str,
-    t: u64,
-    t0: u64,
-    counter: u64,
-    window: u64,
-) -> Result<(), CliError> {
+fn verify(data: &CredentialData, otp: &str, t: u64, t0: u64, counter: u64, window: u64) -> Result<(), CliError> {
     let found = match data.oath_type {
         OathType::Hotp => (0..=window).find(|k| data.soft_code(0, 0, counter + k) == otp),
         OathType::Totp => {
@@ -166,10 +137,7 @@ fn verify(
     };
     match found {
         Some(k) => output::line(&k.to_string()),
-        None => Err(CliError::new(
-            Exit::Mismatch,
-            format!("the code does not match within {window} step(s)"),
-        )
-        .hint("check the secret, the clock (timedatectl) and the window (--window)")),
+        None => Err(CliError::new(Exit::Mismatch, format!("the code does not match within {window} step(s)"))
+            .hint("check the secret, the clock (timedatectl) and the window (--window)")),
     }
 }

@@ -32,9 +32,7 @@ pub struct CodeArgs {
 
 /// The clock, read once at the edge.
 pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// Unix seconds or RFC 3339.
@@ -43,11 +41,7 @@ pub fn parse_time(s: &str) -> Result<u64, String> {
         return Ok(n);
     }
     let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| {
-            format!(
-                "\"{s}\" is neither unix seconds nor an RFC 3339 time like 2026-01-31T12:00:00Z"
-            )
-        })?;
+        .map_err(|_| format!("\"{s}\" is neither unix seconds nor an RFC 3339 time like 2026-01-31T12:00:00Z"))?;
     u64::try_from(t.unix_timestamp()).map_err(|_| format!("\"{s}\" is before 1970"))
 }
 
@@ -107,25 +101,12 @@ pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
 }
 
 /// Exactly one account, or an error that says why not.
-pub fn pick<'a, C: AsRef<Credential>>(
-    items: &'a [C],
-    query: &str,
-    show_hidden: bool,
-) -> Result<&'a C, CliError> {
+pub fn pick<'a, C: AsRef<Credential>>(items: &'a [C], query: &str, show_hidden: bool) -> Result<&'a C, CliError> {
     match search(items, query, show_hidden)[..] {
         [one] => Ok(one),
-        [] => Err(
-            CliError::new(Exit::NoMatch, format!("no account matches \"{query}\""))
-                .hint("run `ykotp list` to see the accounts"),
-        ),
+        [] => Err(CliError::new(Exit::NoMatch, format!("no account matches \"{query}\"")).hint("run `ykotp list` to see the accounts")),
         ref many => {
-            let mut e = CliError::new(
-                Exit::Ambiguous,
-                format!(
-                    "\"{query}\" matches {} accounts; give more of the name",
-                    many.len()
-                ),
-            );
+            let mut e = CliError::new(Exit::Ambiguous, format!("\"{query}\" matches {} accounts; give more of the name", many.len()));
             let mut ids: Vec<&Credential> = many.iter().map(|c| c.as_ref()).collect();
             ids.sort_by_key(|c| c.sort_key());
             for c in ids {
@@ -136,21 +117,14 @@ pub fn pick<'a, C: AsRef<Credential>>(
     }
 }
 
-fn codes_for(
-    s: &mut Session<Link<'_>>,
-    a: &CodeArgs,
-    entry: &CalculatedEntry,
-    start: u64,
-) -> Result<Vec<Code>, CliError> {
+fn codes_for(s: &mut Session<Link<'_>>, a: &CodeArgs, entry: &CalculatedEntry, start: u64) -> Result<Vec<Code>, CliError> {
     let cred = &entry.credential;
     let period = u64::from(cred.period.max(1));
     let mut t = start;
     if let (Some(min), OathType::Totp) = (a.min_valid, cred.oath_type) {
         let left = period - t % period;
         if left < min {
-            output::status(&format!(
-                "only {left}s left for this code; waiting for the next one"
-            ));
+            output::status(&format!("only {left}s left for this code; waiting for the next one"));
             if a.at.is_none() {
                 std::thread::sleep(Duration::from_secs(left));
             }
@@ -170,11 +144,7 @@ fn codes_for(
 
 /// CALCULATE, telling the person to touch the key: at once for a touch credential, and
 /// after half a second for HOTP (the key does not say whether HOTP needs a touch).
-pub fn calculate_with_prompt(
-    s: &mut Session<Link<'_>>,
-    cred: &Credential,
-    at: u64,
-) -> Result<Code, CliError> {
+pub fn calculate_with_prompt(s: &mut Session<Link<'_>>, cred: &Credential, at: u64) -> Result<Code, CliError> {
     let delay = match (cred.touch, cred.oath_type) {
         (Some(true), _) => Some(Duration::ZERO),
         (_, OathType::Hotp) => Some(Duration::from_millis(500)),
@@ -211,16 +181,10 @@ fn print_codes(g: &Global, cred: &Credential, codes: &[Code]) -> Result<(), CliE
 }
 
 fn print_all(g: &Global, a: &CodeArgs, entries: Vec<CalculatedEntry>) -> Result<(), CliError> {
-    let mut shown: Vec<&CalculatedEntry> = entries
-        .iter()
-        .filter(|e| a.show_hidden || !e.credential.is_hidden())
-        .collect();
+    let mut shown: Vec<&CalculatedEntry> = entries.iter().filter(|e| a.show_hidden || !e.credential.is_hidden()).collect();
     shown.sort_by_key(|e| e.credential.sort_key());
     if g.json {
-        let rows: Vec<CodeJson> = shown
-            .iter()
-            .map(|e| CodeJson::new(&e.credential, e.code.as_ref()))
-            .collect();
+        let rows: Vec<CodeJson> = shown.iter().map(|e| CodeJson::new(&e.credential, e.code.as_ref())).collect();
         return output::json(&rows);
     }
     let rows: Vec<Vec<String>> = shown

@@ -31,19 +31,13 @@ pub struct Needs {
 }
 
 fn virtual_path(g: &Global) -> Option<PathBuf> {
-    g.reader
-        .as_deref()
-        .and_then(|r| r.strip_prefix("virtual:"))
-        .map(PathBuf::from)
+    g.reader.as_deref().and_then(|r| r.strip_prefix("virtual:")).map(PathBuf::from)
 }
 
 /// The touch policy `YKOTP_VIRTUAL_TOUCH` sets for in-process virtual keys.
 fn virtual_touch() -> Result<Option<TouchPolicy>, CliError> {
     match std::env::var("YKOTP_VIRTUAL_TOUCH") {
-        Ok(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|e: String| CliError::new(Exit::Usage, format!("YKOTP_VIRTUAL_TOUCH: {e}"))),
+        Ok(v) => v.parse().map(Some).map_err(|e: String| CliError::new(Exit::Usage, format!("YKOTP_VIRTUAL_TOUCH: {e}"))),
         Err(_) => Ok(None),
     }
 }
@@ -56,19 +50,13 @@ pub fn with_key<R>(
 ) -> Result<R, CliError> {
     if let Some(path) = virtual_path(g) {
         let mut card = VirtualCard::open(&path, virtual_touch()?)?;
-        let ctx = KeyCtx {
-            reader: format!("virtual:{}", path.display()),
-            serial: None,
-        };
+        let ctx = KeyCtx { reader: format!("virtual:{}", path.display()), serial: None };
         return run_on(g, needs, ctx, &mut card, f);
     }
     let pcsc = Pcsc::establish()?;
     let chosen = choose_reader(g, &pcsc)?;
     let mut card = pcsc.connect(&chosen)?;
-    let ctx = KeyCtx {
-        reader: chosen,
-        serial: None,
-    };
+    let ctx = KeyCtx { reader: chosen, serial: None };
     card.transaction(|t| run_on(g, needs, ctx, t, f))?
 }
 
@@ -79,27 +67,18 @@ fn run_on<R>(
     t: &mut dyn Transport,
     f: impl FnOnce(&KeyCtx, &mut Session<Link<'_>>) -> Result<R, CliError>,
 ) -> Result<R, CliError> {
-    let mut link: Link<'_> = if g.trace {
-        Box::new(Recorder::new(t, std::io::stderr()))
-    } else {
-        Box::new(t)
-    };
+    let mut link: Link<'_> = if g.trace { Box::new(Recorder::new(t, std::io::stderr())) } else { Box::new(t) };
     if needs.serial || g.device.is_some() {
         ctx.serial = management::read_device_info(&mut link)?.and_then(|i| i.serial);
     }
     let mut session = Session::select(link).map_err(|e| match e {
-        OathError::AppletNotFound => CliError::new(
-            Exit::NoKey,
-            format!("the key in \"{}\" has no OATH applet", ctx.reader),
-        ),
+        OathError::AppletNotFound => CliError::new(Exit::NoKey, format!("the key in \"{}\" has no OATH applet", ctx.reader)),
         other => other.into(),
     })?;
     if let Some(want) = &g.device {
         if !matches_device(want, ctx.serial, &session.device_id()) {
-            return Err(
-                CliError::new(Exit::NoKey, format!("no key matches --device {want}"))
-                    .hint("run `ykotp readers` to see serial numbers and device ids"),
-            );
+            return Err(CliError::new(Exit::NoKey, format!("no key matches --device {want}"))
+                .hint("run `ykotp readers` to see serial numbers and device ids"));
         }
     }
     f(&ctx, &mut session)
@@ -133,10 +112,7 @@ pub struct Probe {
 
 /// Reads serial, version and device id of every reader's card.
 pub fn probe_all(g: &Global, pcsc: &Pcsc, readers: &[(String, bool)]) -> Vec<Probe> {
-    readers
-        .iter()
-        .map(|(name, present)| probe(g, pcsc, name, *present))
-        .collect()
+    readers.iter().map(|(name, present)| probe(g, pcsc, name, *present)).collect()
 }
 
 fn probe(g: &Global, pcsc: &Pcsc, reader: &str, present: bool) -> Probe {
@@ -155,11 +131,7 @@ fn probe(g: &Global, pcsc: &Pcsc, reader: &str, present: bool) -> Probe {
     }
     let result = pcsc.connect(reader).and_then(|mut card| {
         card.transaction(|t| -> Result<(), OathError> {
-            let mut link: Link<'_> = if g.trace {
-                Box::new(Recorder::new(t, std::io::stderr()))
-            } else {
-                Box::new(t)
-            };
+            let mut link: Link<'_> = if g.trace { Box::new(Recorder::new(t, std::io::stderr())) } else { Box::new(t) };
             p.serial = management::read_device_info(&mut link)?.and_then(|i| i.serial);
             let s = Session::select(link)?;
             p.oath = true;
@@ -185,21 +157,10 @@ fn choose_reader(g: &Global, pcsc: &Pcsc) -> Result<String, CliError> {
     let filtered: Vec<(String, bool)> = match &g.reader {
         Some(want) => {
             let w = want.to_lowercase();
-            let f: Vec<_> = readers
-                .iter()
-                .filter(|(n, _)| n.to_lowercase().contains(&w))
-                .cloned()
-                .collect();
+            let f: Vec<_> = readers.iter().filter(|(n, _)| n.to_lowercase().contains(&w)).cloned().collect();
             if f.is_empty() {
-                let names = readers
-                    .iter()
-                    .map(|(n, _)| format!("\"{n}\""))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                return Err(
-                    CliError::new(Exit::NoKey, format!("no reader matches \"{want}\""))
-                        .hint(format!("readers: {names}")),
-                );
+                let names = readers.iter().map(|(n, _)| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
+                return Err(CliError::new(Exit::NoKey, format!("no reader matches \"{want}\"")).hint(format!("readers: {names}")));
             }
             f
         }
@@ -207,54 +168,29 @@ fn choose_reader(g: &Global, pcsc: &Pcsc) -> Result<String, CliError> {
     };
     let present: Vec<_> = filtered.iter().filter(|(_, p)| *p).cloned().collect();
     if present.is_empty() {
-        return Err(CliError::new(Exit::NoKey, "no YubiKey found")
-            .hint("insert your key; `ykotp readers` lists what pcscd sees"));
+        return Err(CliError::new(Exit::NoKey, "no YubiKey found").hint("insert your key; `ykotp readers` lists what pcscd sees"));
     }
     if present.len() == 1 && g.device.is_none() {
         return Ok(present[0].0.clone());
     }
-    let probes: Vec<Probe> = probe_all(g, pcsc, &present)
-        .into_iter()
-        .filter(|p| p.oath)
-        .collect();
+    let probes: Vec<Probe> = probe_all(g, pcsc, &present).into_iter().filter(|p| p.oath).collect();
     let chosen: Vec<&Probe> = match &g.device {
-        Some(want) => probes
-            .iter()
-            .filter(|p| matches_device(want, p.serial, p.device_id.as_deref().unwrap_or("")))
-            .collect(),
+        Some(want) => probes.iter().filter(|p| matches_device(want, p.serial, p.device_id.as_deref().unwrap_or(""))).collect(),
         None => probes.iter().collect(),
     };
     match chosen[..] {
         [one] => Ok(one.reader.clone()),
-        [] if g.device.is_some() => Err(CliError::new(
-            Exit::NoKey,
-            format!(
-                "no key matches --device {}",
-                g.device.as_deref().unwrap_or("")
-            ),
-        )
-        .hint("run `ykotp readers` to see serial numbers and device ids")),
-        [] => Err(
-            CliError::new(Exit::NoKey, "no key with an OATH applet found")
-                .hint("insert your YubiKey; `ykotp readers` lists what pcscd sees"),
-        ),
+        [] if g.device.is_some() => {
+            Err(CliError::new(Exit::NoKey, format!("no key matches --device {}", g.device.as_deref().unwrap_or("")))
+                .hint("run `ykotp readers` to see serial numbers and device ids"))
+        }
+        [] => Err(CliError::new(Exit::NoKey, "no key with an OATH applet found")
+            .hint("insert your YubiKey; `ykotp readers` lists what pcscd sees")),
         _ => {
-            let mut e = CliError::new(
-                Exit::NoKey,
-                format!(
-                    "{} keys found; choose one with --device or --reader",
-                    chosen.len()
-                ),
-            );
+            let mut e = CliError::new(Exit::NoKey, format!("{} keys found; choose one with --device or --reader", chosen.len()));
             for p in chosen {
-                let serial = p
-                    .serial
-                    .map_or("serial hidden".to_owned(), |s| format!("serial {s}"));
-                e = e.hint(format!(
-                    "\"{}\": {serial}, device id {}",
-                    p.reader,
-                    p.device_id.as_deref().unwrap_or("?")
-                ));
+                let serial = p.serial.map_or("serial hidden".to_owned(), |s| format!("serial {s}"));
+                e = e.hint(format!("\"{}\": {serial}, device id {}", p.reader, p.device_id.as_deref().unwrap_or("?")));
             }
             Err(e)
         }
@@ -278,14 +214,10 @@ pub fn unlock(g: &Global, session: &mut Session<Link<'_>>) -> Result<(), CliErro
     if let Some(cmd) = &g.password_cmd {
         let password = secret::run_command(cmd, "--password-cmd")?;
         let key = session.derive_key(secret::first_line(&password));
-        return session
-            .unlock(&key, &host_challenge())
-            .map_err(|e| match e {
-                OathError::WrongPassword => {
-                    CliError::new(Exit::Password, "wrong password (from --password-cmd)")
-                }
-                other => other.into(),
-            });
+        return session.unlock(&key, &host_challenge()).map_err(|e| match e {
+            OathError::WrongPassword => CliError::new(Exit::Password, "wrong password (from --password-cmd)"),
+            other => other.into(),
+        });
     }
     if let Some(key) = keystore::get(&device_id)? {
         match session.unlock(&key, &host_challenge()) {
@@ -306,9 +238,7 @@ pub fn unlock(g: &Global, session: &mut Session<Link<'_>>) -> Result<(), CliErro
         let key = session.derive_key(&password);
         match session.unlock(&key, &host_challenge()) {
             Ok(()) => return Ok(()),
-            Err(OathError::WrongPassword) if attempt < 3 => {
-                prompt::notice("ykotp: wrong password, try again")
-            }
+            Err(OathError::WrongPassword) if attempt < 3 => prompt::notice("ykotp: wrong password, try again"),
             Err(e) => return Err(e.into()),
         }
     }

@@ -8,11 +8,7 @@ use crate::transport::TransportError;
 
 /// Runs `readers`.
 pub fn readers(g: &Global) -> Result<(), CliError> {
-    let probes = if g
-        .reader
-        .as_deref()
-        .is_some_and(|r| r.starts_with("virtual:"))
-    {
+    let probes = if g.reader.as_deref().is_some_and(|r| r.starts_with("virtual:")) {
         vec![device::with_key(g, Needs { serial: true }, |ctx, s| {
             Ok(Probe {
                 reader: ctx.reader.clone(),
@@ -32,23 +28,13 @@ pub fn readers(g: &Global) -> Result<(), CliError> {
             return Err(TransportError::NoReaders.into());
         }
         let wanted = g.reader.as_deref().map(str::to_lowercase);
-        let readers: Vec<_> = readers
-            .into_iter()
-            .filter(|(n, _)| wanted.as_ref().is_none_or(|w| n.to_lowercase().contains(w)))
-            .collect();
+        let readers: Vec<_> = readers.into_iter().filter(|(n, _)| wanted.as_ref().is_none_or(|w| n.to_lowercase().contains(w))).collect();
         device::probe_all(g, &pcsc, &readers)
     };
     if g.json {
         return output::json(&probes);
     }
-    let mut rows = vec![vec![
-        "READER".into(),
-        "OATH".into(),
-        "VERSION".into(),
-        "SERIAL".into(),
-        "DEVICE ID".into(),
-        "PASSWORD".into(),
-    ]];
+    let mut rows = vec![vec!["READER".into(), "OATH".into(), "VERSION".into(), "SERIAL".into(), "DEVICE ID".into(), "PASSWORD".into()]];
     for p in &probes {
         let oath = match (&p.error, p.card, p.oath) {
             (Some(e), _, _) => format!("error: {e}"),
@@ -63,8 +49,7 @@ pub fn readers(g: &Global) -> Result<(), CliError> {
             p.version.clone().unwrap_or_else(dash),
             p.serial.map_or_else(dash, |s| s.to_string()),
             p.device_id.clone().unwrap_or_else(dash),
-            p.locked
-                .map_or_else(dash, |l| if l { "set".into() } else { "none".into() }),
+            p.locked.map_or_else(dash, |l| if l { "set".into() } else { "none".into() }),
         ]);
     }
     output::table(&rows)
@@ -92,11 +77,7 @@ pub fn info(g: &Global) -> Result<(), CliError> {
         if s.is_locked() && (remembered || g.password_cmd.is_some()) {
             device::unlock(g, s)?;
         }
-        let credentials = if s.is_locked() {
-            None
-        } else {
-            Some(s.list()?.len())
-        };
+        let credentials = if s.is_locked() { None } else { Some(s.list()?.len()) };
         Ok(Info {
             reader: ctx.reader.clone(),
             version: s.version().to_string(),
@@ -125,10 +106,7 @@ pub fn info(g: &Global) -> Result<(), CliError> {
         vec!["OATH version:".into(), info.version],
         vec!["Password:".into(), password.into()],
         vec!["Device id:".into(), info.device_id],
-        vec![
-            "Serial:".into(),
-            info.serial.map_or("unknown".into(), |s| s.to_string()),
-        ],
+        vec!["Serial:".into(), info.serial.map_or("unknown".into(), |s| s.to_string())],
         vec!["Accounts:".into(), used],
     ])
 }

@@ -33,10 +33,7 @@ pub fn xdg_dir(var: &str, default: &str) -> Result<PathBuf, CliError> {
     }
     match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
         Some(home) => Ok(PathBuf::from(home).join(default).join("ykotp")),
-        None => Err(CliError::new(
-            Exit::Other,
-            format!("neither {var} nor HOME is set"),
-        )),
+        None => Err(CliError::new(Exit::Other, format!("neither {var} nor HOME is set"))),
     }
 }
 
@@ -48,37 +45,21 @@ fn load() -> Result<File, CliError> {
     let p = path()?;
     let text = match std::fs::read_to_string(&p) {
         Ok(t) => Zeroizing::new(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(File {
-                format: 1,
-                keys: BTreeMap::new(),
-            })
-        }
-        Err(e) => {
-            return Err(CliError::new(
-                Exit::Other,
-                format!("cannot read {}: {e}", p.display()),
-            ))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(File { format: 1, keys: BTreeMap::new() }),
+        Err(e) => return Err(CliError::new(Exit::Other, format!("cannot read {}: {e}", p.display()))),
     };
     serde_json::from_str(&text).map_err(|e| {
-        CliError::new(Exit::Other, format!("{} is corrupt: {e}", p.display()))
-            .hint("delete it; you will be asked for the password again")
+        CliError::new(Exit::Other, format!("{} is corrupt: {e}", p.display())).hint("delete it; you will be asked for the password again")
     })
 }
 
 fn save(file: &File) -> Result<(), CliError> {
     let p = path()?;
-    let fail = |e: std::io::Error| {
-        CliError::new(Exit::Other, format!("cannot write {}: {e}", p.display()))
-    };
+    let fail = |e: std::io::Error| CliError::new(Exit::Other, format!("cannot write {}: {e}", p.display()));
     if let Some(dir) = p.parent() {
         crate::private_file::create_dir(dir).map_err(fail)?;
     }
-    let json = Zeroizing::new(
-        serde_json::to_string_pretty(file)
-            .map_err(|e| CliError::new(Exit::Other, e.to_string()))?,
-    );
+    let json = Zeroizing::new(serde_json::to_string_pretty(file).map_err(|e| CliError::new(Exit::Other, e.to_string()))?);
     crate::private_file::write(&p, json.as_bytes()).map_err(fail)
 }
 
@@ -89,17 +70,14 @@ pub fn get(device_id: &str) -> Result<Option<AccessKey>, CliError> {
         return Ok(None);
     };
     let bytes = Zeroizing::new(hex::decode(hex).unwrap_or_default());
-    Ok(<[u8; 16]>::try_from(bytes.as_slice())
-        .ok()
-        .map(AccessKey::from_bytes))
+    Ok(<[u8; 16]>::try_from(bytes.as_slice()).ok().map(AccessKey::from_bytes))
 }
 
 /// Remembers a key.
 pub fn set(device_id: &str, key: &AccessKey) -> Result<(), CliError> {
     let mut file = load()?;
     file.format = 1;
-    file.keys
-        .insert(device_id.to_owned(), hex::encode(key.as_bytes()));
+    file.keys.insert(device_id.to_owned(), hex::encode(key.as_bytes()));
     save(&file)
 }
 

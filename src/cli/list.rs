@@ -43,20 +43,14 @@ pub fn run(g: &Global, a: &ListArgs) -> Result<(), CliError> {
         let details: HashMap<Vec<u8>, (u8, bool)> = if a.long || g.json {
             s.calculate_all(super::code::now())?
                 .into_iter()
-                .map(|e| {
-                    (
-                        e.credential.id.clone(),
-                        (e.digits, e.credential.touch == Some(true)),
-                    )
-                })
+                .map(|e| (e.credential.id.clone(), (e.digits, e.credential.touch == Some(true))))
                 .collect()
         } else {
             HashMap::new()
         };
         Ok((creds, details))
     })?;
-    let mut found: Vec<&Credential> =
-        search(&creds, a.query.as_deref().unwrap_or(""), a.show_hidden);
+    let mut found: Vec<&Credential> = search(&creds, a.query.as_deref().unwrap_or(""), a.show_hidden);
     found.sort_by_key(|c| c.sort_key());
     let rows: Vec<Row> = found
         .iter()
@@ -90,11 +84,7 @@ pub fn run(g: &Global, a: &ListArgs) -> Result<(), CliError> {
                 r.algorithm.clone().unwrap_or_else(dash),
                 r.digits.map_or_else(dash, |d| d.to_string()),
                 r.period.map_or_else(dash, |p| format!("{p}s")),
-                if r.touch == Some(true) {
-                    "touch".into()
-                } else {
-                    dash()
-                },
+                if r.touch == Some(true) { "touch".into() } else { dash() },
             ]
         })
         .collect();

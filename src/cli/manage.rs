@@ -44,11 +44,7 @@ pub fn delete(g: &Global, a: &DeleteArgs) -> Result<(), CliError> {
         let creds = s.list()?;
         let c = pick(&creds, &a.query, true)?;
         let id = c.id_str();
-        prompt::confirm_or_force(
-            &format!("Delete account \"{id}\"?"),
-            a.force,
-            &format!("refused to delete \"{id}\""),
-        )?;
+        prompt::confirm_or_force(&format!("Delete account \"{id}\"?"), a.force, &format!("refused to delete \"{id}\""))?;
         s.delete(&c.id)?;
         Ok(id)
     })?;
@@ -64,11 +60,8 @@ pub fn rename(g: &Global, a: &RenameArgs) -> Result<(), CliError> {
     let (old, new) = device::with_key(g, Needs::default(), |_, s| {
         let v = s.version();
         if !v.supports_rename() {
-            return Err(CliError::new(
-                Exit::Unsupported,
-                format!("renaming needs firmware 5.3.1 or later; this key has {v}"),
-            )
-            .hint("delete the account and put it again under the new name"));
+            return Err(CliError::new(Exit::Unsupported, format!("renaming needs firmware 5.3.1 or later; this key has {v}"))
+                .hint("delete the account and put it again under the new name"));
         }
         device::unlock(g, s)?;
         let creds = s.list()?;
@@ -84,25 +77,15 @@ pub fn rename(g: &Global, a: &RenameArgs) -> Result<(), CliError> {
         if new.len() > MAX_ID_LEN {
             return Err(CliError::new(
                 Exit::Usage,
-                format!(
-                    "the new id \"{new}\" is {} bytes; the key stores at most {MAX_ID_LEN}",
-                    new.len()
-                ),
+                format!("the new id \"{new}\" is {} bytes; the key stores at most {MAX_ID_LEN}", new.len()),
             ));
         }
         let old = c.id_str();
         if creds.iter().any(|o| o.id == new.as_bytes()) {
-            return Err(CliError::new(
-                Exit::Refused,
-                format!("an account called \"{new}\" already exists"),
-            )
-            .hint("delete it first, or choose another name"));
+            return Err(CliError::new(Exit::Refused, format!("an account called \"{new}\" already exists"))
+                .hint("delete it first, or choose another name"));
         }
-        prompt::confirm_or_force(
-            &format!("Rename \"{old}\" to \"{new}\"?"),
-            a.force,
-            &format!("refused to rename \"{old}\""),
-        )?;
+        prompt::confirm_or_force(&format!("Rename \"{old}\" to \"{new}\"?"), a.force, &format!("refused to rename \"{old}\""))?;
         s.rename(&c.id, new.as_bytes())?;
         Ok((old, new))
     })?;
@@ -116,11 +99,7 @@ pub fn rename(g: &Global, a: &RenameArgs) -> Result<(), CliError> {
 /// Runs `reset`.
 pub fn reset(g: &Global, a: &ResetArgs) -> Result<(), CliError> {
     let old_id = device::with_key(g, Needs::default(), |_, s| {
-        prompt::confirm_or_force(
-            "Delete every OATH account and the password of this key?",
-            a.force,
-            "refused to reset the key",
-        )?;
+        prompt::confirm_or_force("Delete every OATH account and the password of this key?", a.force, "refused to reset the key")?;
         let old_id = s.device_id();
         s.reset()?;
         Ok(old_id)

@@ -53,23 +53,18 @@ fn new_password(a: &SetArgs) -> Result<Zeroizing<String>, CliError> {
     } else {
         if !prompt::interactive() {
             return Err(
-                CliError::new(Exit::Usage, "no terminal to ask for the new password on")
-                    .hint("pipe it in with --new-password-stdin"),
+                CliError::new(Exit::Usage, "no terminal to ask for the new password on").hint("pipe it in with --new-password-stdin")
             );
         }
         let first = prompt::password("New password: ")?;
         let again = prompt::password("Repeat the new password: ")?;
         if *first != *again {
-            return Err(CliError::new(
-                Exit::Usage,
-                "the two passwords differ; nothing was changed",
-            ));
+            return Err(CliError::new(Exit::Usage, "the two passwords differ; nothing was changed"));
         }
         first
     };
     if password.is_empty() {
-        return Err(CliError::new(Exit::Usage, "the new password is empty")
-            .hint("to remove the password, run `ykotp password clear`"));
+        return Err(CliError::new(Exit::Usage, "the new password is empty").hint("to remove the password, run `ykotp password clear`"));
     }
     Ok(password)
 }
@@ -88,11 +83,7 @@ fn set(g: &Global, a: &SetArgs) -> Result<(), CliError> {
         }
         Ok(())
     })?;
-    output::status(if a.remember {
-        "password set and remembered"
-    } else {
-        "password set"
-    });
+    output::status(if a.remember { "password set and remembered" } else { "password set" });
     Ok(())
 }
 
@@ -106,11 +97,7 @@ fn clear(g: &Global) -> Result<(), CliError> {
         keystore::remove(&s.device_id())?;
         Ok(true)
     })?;
-    output::status(if had {
-        "password removed"
-    } else {
-        "this key has no password; nothing to do"
-    });
+    output::status(if had { "password removed" } else { "this key has no password; nothing to do" });
     Ok(())
 }
 
@@ -131,11 +118,7 @@ fn remember(g: &Global) -> Result<(), CliError> {
         keystore::set(&s.device_id(), &key)?;
         Ok(true)
     })?;
-    output::status(if done {
-        "password remembered"
-    } else {
-        "this key has no password; nothing to remember"
-    });
+    output::status(if done { "password remembered" } else { "this key has no password; nothing to remember" });
     Ok(())
 }
 
@@ -146,10 +129,6 @@ fn forget(g: &Global, all: bool) -> Result<(), CliError> {
         return Ok(());
     }
     let had = device::with_key(g, Needs::default(), |_, s| keystore::remove(&s.device_id()))?;
-    output::status(if had {
-        "password forgotten"
-    } else {
-        "no password was remembered for this key"
-    });
+    output::status(if had { "password forgotten" } else { "no password was remembered for this key" });
     Ok(())
 }

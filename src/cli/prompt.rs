@@ -11,11 +11,7 @@ fn tty() -> Option<std::fs::File> {
     if std::env::var_os("YKOTP_NO_TTY").is_some() {
         return None;
     }
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .ok()
+    std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").ok()
 }
 
 /// Whether a person can answer prompts.
@@ -51,24 +47,16 @@ pub fn confirm_or_force(question: &str, force: bool, refused: &str) -> Result<()
     }
     match confirm(question) {
         Some(true) => Ok(()),
-        Some(false) => Err(CliError::new(
-            Exit::Refused,
-            format!("{refused}: not confirmed"),
-        )),
-        None => Err(
-            CliError::new(Exit::Refused, format!("{refused} without --force"))
-                .hint("there is no terminal to ask on; add --force (-f) to do it anyway"),
-        ),
+        Some(false) => Err(CliError::new(Exit::Refused, format!("{refused}: not confirmed"))),
+        None => Err(CliError::new(Exit::Refused, format!("{refused} without --force"))
+            .hint("there is no terminal to ask on; add --force (-f) to do it anyway")),
     }
 }
 
 /// Reads a password without echo from the terminal.
 pub fn password(prompt: &str) -> Result<Zeroizing<String>, CliError> {
     if tty().is_none() {
-        return Err(CliError::new(
-            Exit::Password,
-            "a password is needed and there is no terminal to ask on",
-        ));
+        return Err(CliError::new(Exit::Password, "a password is needed and there is no terminal to ask on"));
     }
     rpassword::prompt_password(prompt)
         .map(Zeroizing::new)

@@ -66,11 +66,7 @@ fn credential(a: &PutArgs) -> Result<CredentialData, CliError> {
     let mut data = if let Some(uri) = uri_text {
         CredentialData::from_uri(secret::first_line(uri.trim())).map_err(bad)?
     } else {
-        let source = secret::Source {
-            positional: a.secret.as_deref(),
-            command: a.secret_cmd.as_deref(),
-            file: a.secret_file.as_deref(),
-        };
+        let source = secret::Source { positional: a.secret.as_deref(), command: a.secret_cmd.as_deref(), file: a.secret_file.as_deref() };
         let text = source.read()?;
         if text.starts_with("otpauth://") {
             CredentialData::from_uri(&text).map_err(bad)?
@@ -105,46 +101,29 @@ pub fn run(g: &Global, a: PutArgs) -> Result<(), CliError> {
         let exists = existing.iter().any(|c| c.id == id.as_bytes());
         let v = s.version();
         if exists && !a.force {
-            match prompt::confirm(&format!(
-                "An account called \"{id}\" already exists on this key. Overwrite it?"
-            )) {
+            match prompt::confirm(&format!("An account called \"{id}\" already exists on this key. Overwrite it?")) {
                 Some(true) => {}
-                Some(false) => {
-                    return Err(CliError::new(
-                        Exit::Refused,
-                        format!("\"{id}\" was not overwritten"),
-                    ))
-                }
+                Some(false) => return Err(CliError::new(Exit::Refused, format!("\"{id}\" was not overwritten"))),
                 None => {
-                    return Err(CliError::new(
-                        Exit::Refused,
-                        format!("an account called \"{id}\" already exists"),
-                    )
-                    .hint("add --force (-f) to overwrite it, or choose another name"))
+                    return Err(CliError::new(Exit::Refused, format!("an account called \"{id}\" already exists"))
+                        .hint("add --force (-f) to overwrite it, or choose another name"))
                 }
             }
         }
         if !exists && existing.len() >= v.capacity() {
-            return Err(CliError::new(
-                Exit::Unsupported,
-                format!(
-                    "the key is full: {} of {} accounts used",
-                    existing.len(),
-                    v.capacity()
-                ),
-            )
-            .hint("delete an account with `ykotp delete` first"));
+            return Err(CliError::new(Exit::Unsupported, format!("the key is full: {} of {} accounts used", existing.len(), v.capacity()))
+                .hint("delete an account with `ykotp delete` first"));
         }
         // YubiKey 4 firmware 4.0.0 < v < 4.3.5 corrupts an account whose name is a prefix
         // of another's (ykman refuses the same case)
         if v > Version(4, 0, 0)
             && v < Version(4, 3, 5)
-            && existing.iter().any(|c| {
-                c.id != id.as_bytes()
-                    && (c.id.starts_with(id.as_bytes()) || id.as_bytes().starts_with(&c.id))
-            })
+            && existing.iter().any(|c| c.id != id.as_bytes() && (c.id.starts_with(id.as_bytes()) || id.as_bytes().starts_with(&c.id)))
         {
-            return Err(CliError::new(Exit::Unsupported, format!("firmware {v} cannot store \"{id}\" next to an account whose name starts the same way")));
+            return Err(CliError::new(
+                Exit::Unsupported,
+                format!("firmware {v} cannot store \"{id}\" next to an account whose name starts the same way"),
+            ));
         }
         s.put(&data)?;
         Ok(exists)
@@ -152,9 +131,6 @@ pub fn run(g: &Global, a: PutArgs) -> Result<(), CliError> {
     if g.json {
         return output::json(&serde_json::json!({ "id": id, "overwritten": overwritten }));
     }
-    output::status(&format!(
-        "{} \"{id}\"",
-        if overwritten { "overwrote" } else { "added" }
-    ));
+    output::status(&format!("{} \"{id}\"", if overwritten { "overwrote" } else { "added" }));
     Ok(())
 }

@@ -55,11 +55,7 @@ pub struct CliError {
 impl CliError {
     /// An error with an exit code.
     pub fn new(exit: Exit, message: impl Into<String>) -> Self {
-        CliError {
-            exit,
-            message: message.into(),
-            hints: Vec::new(),
-        }
+        CliError { exit, message: message.into(), hints: Vec::new() }
     }
 
     /// Adds a hint line.
@@ -109,23 +105,15 @@ impl From<OathError> for CliError {
         let text = e.to_string();
         match e {
             E::Transport(t) => t.into(),
-            E::AppletNotFound => {
-                CliError::new(Exit::NoKey, "the key has no OATH applet, or it is disabled")
-                    .hint("enable it with `ykman config usb --enable OATH`")
-            }
-            E::Locked => CliError::new(Exit::Password, "the key is protected by a password").hint(
-                "give it with --password-cmd CMD, or remember it with `ykotp password remember`",
-            ),
+            E::AppletNotFound => CliError::new(Exit::NoKey, "the key has no OATH applet, or it is disabled")
+                .hint("enable it with `ykman config usb --enable OATH`"),
+            E::Locked => CliError::new(Exit::Password, "the key is protected by a password")
+                .hint("give it with --password-cmd CMD, or remember it with `ykotp password remember`"),
             E::WrongPassword => CliError::new(Exit::Password, "wrong password"),
-            E::TouchNotGiven => CliError::new(Exit::Touch, "the key was not touched in time")
-                .hint("touch the key while it blinks"),
-            E::NoSuchAccount => CliError::new(Exit::NoMatch, "the key has no such account")
-                .hint("run `ykotp list` to see the accounts"),
-            E::NoSpace => CliError::new(
-                Exit::Unsupported,
-                "the key has no space left for another account",
-            )
-            .hint("delete an account with `ykotp delete` first"),
+            E::TouchNotGiven => CliError::new(Exit::Touch, "the key was not touched in time").hint("touch the key while it blinks"),
+            E::NoSuchAccount => CliError::new(Exit::NoMatch, "the key has no such account").hint("run `ykotp list` to see the accounts"),
+            E::NoSpace => CliError::new(Exit::Unsupported, "the key has no space left for another account")
+                .hint("delete an account with `ykotp delete` first"),
             E::NotSupported | E::NeedsFirmware { .. } => CliError::new(Exit::Unsupported, text),
             _ => CliError::new(Exit::Other, text),
         }

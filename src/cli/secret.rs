@@ -19,34 +19,19 @@ pub fn run_command(cmd: &str, what: &str) -> Result<Zeroizing<String>, CliError>
         .map_err(|e| CliError::new(Exit::Other, format!("cannot run the {what} command: {e}")))?;
     let stdout = Zeroizing::new(output.stdout);
     if !output.status.success() {
-        let code = output
-            .status
-            .code()
-            .map_or("a signal".to_owned(), |c| format!("status {c}"));
-        return Err(CliError::new(
-            Exit::Other,
-            format!("the {what} command failed with {code}"),
-        )
-        .hint(format!("check that `{cmd}` works on its own")));
+        let code = output.status.code().map_or("a signal".to_owned(), |c| format!("status {c}"));
+        return Err(CliError::new(Exit::Other, format!("the {what} command failed with {code}"))
+            .hint(format!("check that `{cmd}` works on its own")));
     }
-    let text = String::from_utf8(stdout.to_vec()).map_err(|_| {
-        CliError::new(
-            Exit::Other,
-            format!("the {what} command printed something that is not text"),
-        )
-    })?;
+    let text = String::from_utf8(stdout.to_vec())
+        .map_err(|_| CliError::new(Exit::Other, format!("the {what} command printed something that is not text")))?;
     Ok(Zeroizing::new(text))
 }
 
 /// All of stdin.
 pub fn read_stdin(what: &str) -> Result<Zeroizing<String>, CliError> {
     let mut s = Zeroizing::new(String::new());
-    std::io::stdin().read_to_string(&mut s).map_err(|e| {
-        CliError::new(
-            Exit::Other,
-            format!("cannot read the {what} from stdin: {e}"),
-        )
-    })?;
+    std::io::stdin().read_to_string(&mut s).map_err(|e| CliError::new(Exit::Other, format!("cannot read the {what} from stdin: {e}")))?;
     Ok(s)
 }
 
@@ -54,12 +39,7 @@ pub fn read_stdin(what: &str) -> Result<Zeroizing<String>, CliError> {
 pub fn read_file(path: &std::path::Path, what: &str) -> Result<Zeroizing<String>, CliError> {
     std::fs::read_to_string(path)
         .map(Zeroizing::new)
-        .map_err(|e| {
-            CliError::new(
-                Exit::Other,
-                format!("cannot read the {what} from {}: {e}", path.display()),
-            )
-        })
+        .map_err(|e| CliError::new(Exit::Other, format!("cannot read the {what} from {}: {e}", path.display())))
 }
 
 /// The first line, without its line ending (what `pass show` puts the password on).
@@ -90,13 +70,12 @@ impl Source<'_> {
                 Some("-") => read_stdin("secret")?,
                 Some(s) => Zeroizing::new(s.to_owned()),
                 None if prompt::interactive() => prompt::password("Secret (base32): ")?,
-                None => return Err(CliError::new(Exit::Usage, "no secret given").hint(
-                    "pipe it in with `-` (… | ykotp put NAME -), or use --secret-cmd 'pass show …'",
-                )),
+                None => {
+                    return Err(CliError::new(Exit::Usage, "no secret given")
+                        .hint("pipe it in with `-` (… | ykotp put NAME -), or use --secret-cmd 'pass show …'"))
+                }
             }
         };
-        Ok(Zeroizing::new(
-            first_line(text.trim_start()).trim().to_owned(),
-        ))
+        Ok(Zeroizing::new(first_line(text.trim_start()).trim().to_owned()))
     }
 }

@@ -54,22 +54,10 @@ pub enum VirtualCommand {
 /// Runs a virtual-key subcommand.
 pub fn run(_g: &Global, c: VirtualCommand) -> Result<(), CliError> {
     match c {
-        VirtualCommand::Init {
-            state,
-            firmware,
-            serial,
-            hide_serial,
-            touch,
-            chunk,
-            force,
-        } => {
+        VirtualCommand::Init { state, firmware, serial, hide_serial, touch, chunk, force } => {
             let exists = state.exists();
             if exists && !force {
-                return Err(CliError::new(
-                    Exit::Refused,
-                    format!("{} already exists", state.display()),
-                )
-                .hint("add --force to replace it"));
+                return Err(CliError::new(Exit::Refused, format!("{} already exists", state.display())).hint("add --force to replace it"));
             }
             let _lock = VirtualCard::lock_for_serving(&state)?;
             let mut s = new_state();
@@ -82,30 +70,16 @@ pub fn run(_g: &Global, c: VirtualCommand) -> Result<(), CliError> {
                 s.serial = serial;
             }
             store::save(&state, &s).map_err(|e| CliError::new(Exit::Other, e.to_string()))?;
-            output::status(&format!(
-                "created a virtual key in {} (firmware {firmware})",
-                state.display()
-            ));
+            output::status(&format!("created a virtual key in {} (firmware {firmware})", state.display()));
             Ok(())
         }
-        VirtualCommand::Serve {
-            state,
-            vpcd: addr,
-            touch,
-        } => serve(&state, &addr, touch),
+        VirtualCommand::Serve { state, vpcd: addr, touch } => serve(&state, &addr, touch),
     }
 }
 
 fn serve(path: &std::path::Path, addr: &str, touch: Option<TouchPolicy>) -> Result<(), CliError> {
-    let _lock = VirtualCard::lock_for_serving(path).map_err(|_| {
-        CliError::new(
-            Exit::Busy,
-            format!(
-                "the virtual key {} is in use by another ykotp",
-                path.display()
-            ),
-        )
-    })?;
+    let _lock = VirtualCard::lock_for_serving(path)
+        .map_err(|_| CliError::new(Exit::Busy, format!("the virtual key {} is in use by another ykotp", path.display())))?;
     let fail = |e: store::StoreError| CliError::new(Exit::Other, e.to_string());
     let state = match store::load(path).map_err(fail)? {
         Some(s) => s,
@@ -115,10 +89,7 @@ fn serve(path: &std::path::Path, addr: &str, touch: Option<TouchPolicy>) -> Resu
             s
         }
     };
-    let mut env = OsEnv {
-        touch: touch.unwrap_or(state.touch),
-        announce: true,
-    };
+    let mut env = OsEnv { touch: touch.unwrap_or(state.touch), announce: true };
     let serial = state.serial.map_or("hidden".to_owned(), |s| s.to_string());
     output::status(&format!(
         "virtual key {} (serial {serial}, firmware {}, touch {}) for vpcd at {addr}",
@@ -132,15 +103,8 @@ fn serve(path: &std::path::Path, addr: &str, touch: Option<TouchPolicy>) -> Resu
             .map_err(|e| CliError::new(Exit::Other, format!("cannot handle signals: {e}")))?;
     }
     let mut key = VirtualKey::new(state);
-    vpcd::serve(
-        addr,
-        path,
-        &mut key,
-        &mut env,
-        &stop,
-        &mut std::io::stderr(),
-    )
-    .map_err(|e| CliError::new(Exit::Other, format!("the virtual key stopped: {e}")))?;
+    vpcd::serve(addr, path, &mut key, &mut env, &stop, &mut std::io::stderr())
+        .map_err(|e| CliError::new(Exit::Other, format!("the virtual key stopped: {e}")))?;
     output::status("virtual key stopped");
     Ok(())
 }

@@ -73,9 +73,7 @@ pub fn parse_id(id: &str, oath_type: OathType) -> (Option<String>, String, u32) 
     match oath_type {
         OathType::Totp => parse_totp_id(id),
         OathType::Hotp => match id.split_once(':') {
-            Some((issuer, name)) if !issuer.is_empty() => {
-                (Some(issuer.to_owned()), name.to_owned(), 0)
-            }
+            Some((issuer, name)) if !issuer.is_empty() => (Some(issuer.to_owned()), name.to_owned(), 0),
             _ => (None, id.to_owned(), 0),
         },
     }
@@ -95,9 +93,7 @@ fn parse_totp_id(id: &str) -> (Option<String>, String, u32) {
         }
     }
     match rest.split_once(':') {
-        Some((issuer, name)) if !issuer.is_empty() && !name.is_empty() => {
-            (Some(issuer.to_owned()), name.to_owned(), period)
-        }
+        Some((issuer, name)) if !issuer.is_empty() && !name.is_empty() => (Some(issuer.to_owned()), name.to_owned(), period),
         _ if rest.is_empty() => (None, id.to_owned(), DEFAULT_PERIOD),
         _ => (None, rest.to_owned(), period),
     }
@@ -127,15 +123,7 @@ impl Credential {
     pub fn new(id: Vec<u8>, oath_type: OathType) -> Self {
         let text = String::from_utf8_lossy(&id).into_owned();
         let (issuer, name, period) = parse_id(&text, oath_type);
-        Credential {
-            id,
-            oath_type,
-            algorithm: None,
-            issuer,
-            name,
-            period,
-            touch: None,
-        }
+        Credential { id, oath_type, algorithm: None, issuer, name, period, touch: None }
     }
 
     /// The id as text (lossy for ids that are not UTF-8).
@@ -224,12 +212,7 @@ impl CredentialData {
 
     /// The stored id.
     pub fn id(&self) -> String {
-        format_id(
-            self.issuer.as_deref(),
-            &self.name,
-            self.oath_type,
-            self.period,
-        )
+        format_id(self.issuer.as_deref(), &self.name, self.oath_type, self.period)
     }
 
     /// The key bytes the applet will hold.
@@ -267,11 +250,7 @@ impl CredentialData {
             OathType::Totp => {
                 let step = crate::otp::time_step(t, self.period, t0);
                 if self.issuer.as_deref() == Some("Steam") {
-                    crate::otp::steam_code(&crate::otp::hmac(
-                        self.algorithm,
-                        key,
-                        &step.to_be_bytes(),
-                    ))
+                    crate::otp::steam_code(&crate::otp::hmac(self.algorithm, key, &step.to_be_bytes()))
                 } else {
                     crate::otp::hotp(self.algorithm, key, step, self.digits)
                 }
@@ -286,9 +265,11 @@ impl CredentialData {
         if url.scheme() != "otpauth" {
             return Err(bad("the URI does not start with otpauth://"));
         }
-        let oath_type: OathType = url.host_str().unwrap_or("").parse().map_err(|_| {
-            bad("the URI type must be totp or hotp (otpauth://totp/… or otpauth://hotp/…)")
-        })?;
+        let oath_type: OathType = url
+            .host_str()
+            .unwrap_or("")
+            .parse()
+            .map_err(|_| bad("the URI type must be totp or hotp (otpauth://totp/… or otpauth://hotp/…)"))?;
         let label = percent_decode_str(url.path().trim_start_matches('/'))
             .decode_utf8()
             .map_err(|_| bad("the URI label is not valid UTF-8"))?
@@ -298,30 +279,15 @@ impl CredentialData {
             None => (None, label.trim().to_owned()),
         };
         let mut secret = None;
-        let (mut algorithm, mut digits, mut period, mut counter) =
-            (Algorithm::Sha1, 6u32, DEFAULT_PERIOD, 0u32);
+        let (mut algorithm, mut digits, mut period, mut counter) = (Algorithm::Sha1, 6u32, DEFAULT_PERIOD, 0u32);
         for (key, value) in url.query_pairs() {
             match key.as_ref() {
                 "secret" => secret = Some(decode_secret(&value)?),
                 "issuer" => issuer = Some(value.into_owned()),
-                "algorithm" => {
-                    algorithm = value.parse().map_err(|e: String| CredentialError::Uri(e))?
-                }
-                "digits" => {
-                    digits = value
-                        .parse()
-                        .map_err(|_| bad("the URI's digits is not a number"))?
-                }
-                "period" => {
-                    period = value
-                        .parse()
-                        .map_err(|_| bad("the URI's period is not a number"))?
-                }
-                "counter" => {
-                    counter = value
-                        .parse()
-                        .map_err(|_| bad("the URI's counter is not a number"))?
-                }
+                "algorithm" => algorithm = value.parse().map_err(|e: String| CredentialError::Uri(e))?,
+                "digits" => digits = value.parse().map_err(|_| bad("the URI's digits is not a number"))?,
+                "period" => period = value.parse().map_err(|_| bad("the URI's period is not a number"))?,
+                "counter" => counter = value.parse().map_err(|_| bad("the URI's counter is not a number"))?,
                 _ => {}
             }
         }
@@ -334,17 +300,7 @@ impl CredentialData {
         if !(6..=8).contains(&digits) {
             return Err(CredentialError::BadDigits(digits));
         }
-        let data = CredentialData {
-            name,
-            issuer,
-            oath_type,
-            algorithm,
-            digits: digits as u8,
-            period,
-            counter,
-            secret,
-            touch: false,
-        };
+        let data = CredentialData { name, issuer, oath_type, algorithm, digits: digits as u8, period, counter, secret, touch: false };
         data.validate()?;
         Ok(data)
     }
@@ -355,19 +311,11 @@ impl CredentialData {
             Some(i) => format!("{}:{}", enc(i), enc(&self.name)),
             None => enc(&self.name),
         };
-        let mut uri = format!(
-            "otpauth://{}/{}?secret={}",
-            self.oath_type.uri_host(),
-            label,
-            encode_secret(self.secret.as_bytes())
-        );
+        let mut uri = format!("otpauth://{}/{}?secret={}", self.oath_type.uri_host(), label, encode_secret(self.secret.as_bytes()));
         if let Some(i) = &self.issuer {
             uri.push_str(&format!("&issuer={}", enc(i)));
         }
-        uri.push_str(&format!(
-            "&algorithm={}&digits={}",
-            self.algorithm, self.digits
-        ));
+        uri.push_str(&format!("&algorithm={}&digits={}", self.algorithm, self.digits));
         match self.oath_type {
             OathType::Totp => uri.push_str(&format!("&period={}", self.period)),
             OathType::Hotp => uri.push_str(&format!("&counter={}", self.counter)),

@@ -75,10 +75,7 @@ pub fn classify(instruction: u8, p1: u8, sw: Sw) -> Error {
     match (instruction, sw.0) {
         _ if select => match sw.0 {
             0x6A82 | 0x6999 | 0x6D00 | 0x6B00 => Error::AppletNotFound,
-            _ => Error::Status {
-                ins: instruction,
-                sw,
-            },
+            _ => Error::Status { ins: instruction, sw },
         },
         (VALIDATE, 0x6A80) => Error::WrongPassword,
         (VALIDATE, 0x6984) => Error::NoPassword,
@@ -89,10 +86,7 @@ pub fn classify(instruction: u8, p1: u8, sw: Sw) -> Error {
         (_, 0x6982) => Error::Locked,
         (_, 0x6A80) => Error::BadRequest,
         (_, 0x6D00) => Error::NotSupported,
-        _ => Error::Status {
-            ins: instruction,
-            sw,
-        },
+        _ => Error::Status { ins: instruction, sw },
     }
 }
 
@@ -103,23 +97,14 @@ mod tests {
     #[test]
     fn same_sw_different_meaning() {
         assert_eq!(classify(ins::LIST, 0, Sw(0x6982)), Error::Locked);
-        assert_eq!(
-            classify(ins::CALCULATE, 0, Sw(0x6982)),
-            Error::TouchNotGiven
-        );
+        assert_eq!(classify(ins::CALCULATE, 0, Sw(0x6982)), Error::TouchNotGiven);
         assert_eq!(classify(ins::DELETE, 0, Sw(0x6984)), Error::NoSuchAccount);
         assert_eq!(classify(ins::SET_CODE, 0, Sw(0x6984)), Error::WrongResponse);
         assert_eq!(classify(ins::VALIDATE, 0, Sw(0x6A80)), Error::WrongPassword);
         assert_eq!(classify(ins::PUT, 0, Sw(0x6A80)), Error::BadRequest);
         assert_eq!(classify(ins::PUT, 0, Sw(0x6A84)), Error::NoSpace);
         assert_eq!(classify(ins::SELECT, 4, Sw(0x6A82)), Error::AppletNotFound);
-        assert_eq!(
-            classify(ins::CALCULATE_ALL, 0, Sw(0x6A82)),
-            Error::Status {
-                ins: 0xA4,
-                sw: Sw(0x6A82)
-            }
-        );
+        assert_eq!(classify(ins::CALCULATE_ALL, 0, Sw(0x6A82)), Error::Status { ins: 0xA4, sw: Sw(0x6A82) });
         assert_eq!(classify(ins::RENAME, 0, Sw(0x6D00)), Error::NotSupported);
     }
 }

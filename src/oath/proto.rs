@@ -74,9 +74,7 @@ pub const PROP_REQUIRE_TOUCH: u8 = 0x02;
 pub const PROP_ONLY_INCREASING: u8 = 0x01;
 
 /// A firmware or applet version.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Version(pub u8, pub u8, pub u8);
 
 impl std::fmt::Display for Version {
@@ -88,11 +86,7 @@ impl std::fmt::Display for Version {
 impl std::str::FromStr for Version {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let parts: Vec<u8> = s
-            .split('.')
-            .map(|p| p.parse::<u8>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| format!("bad version \"{s}\""))?;
+        let parts: Vec<u8> = s.split('.').map(|p| p.parse::<u8>()).collect::<Result<_, _>>().map_err(|_| format!("bad version \"{s}\""))?;
         match parts[..] {
             [a, b, c] => Ok(Version(a, b, c)),
             _ => Err(format!("bad version \"{s}\" (expected like 5.4.3)")),
@@ -200,15 +194,9 @@ pub fn parse_select(data: &[u8]) -> Result<SelectInfo, ParseError> {
         Some([a, b, c]) => Version(*a, *b, *c),
         _ => return Err("SELECT response has no 3-byte version"),
     };
-    let salt = find(tag::NAME)
-        .ok_or("SELECT response has no salt")?
-        .to_vec();
+    let salt = find(tag::NAME).ok_or("SELECT response has no salt")?.to_vec();
     let challenge = find(tag::CHALLENGE).map(<[u8]>::to_vec);
-    Ok(SelectInfo {
-        version,
-        salt,
-        challenge,
-    })
+    Ok(SelectInfo { version, salt, challenge })
 }
 
 /// VALIDATE: our proof of the card's challenge and our own challenge.
@@ -222,10 +210,7 @@ pub fn validate(proof: &[u8], host_challenge: &[u8]) -> CommandApdu {
 /// The card's proof from VALIDATE's answer.
 pub fn parse_validate(data: &[u8]) -> Result<Vec<u8>, ParseError> {
     let tlvs = tlv::parse_all(data).map_err(|_| "VALIDATE response is not valid TLV")?;
-    tlvs.iter()
-        .find(|t| t.tag == tag::RESPONSE)
-        .map(|t| t.value.to_vec())
-        .ok_or("VALIDATE response has no proof")
+    tlvs.iter().find(|t| t.tag == tag::RESPONSE).map(|t| t.value.to_vec()).ok_or("VALIDATE response has no proof")
 }
 
 /// SET CODE with a new access key, or with an empty key to remove the password.
@@ -355,16 +340,10 @@ impl CalcResponse {
         let (&digits, rest) = t.value.split_first().ok_or("calculation result is empty")?;
         match t.tag {
             tag::TRUNCATED => match rest {
-                [a, b, c, d] => Ok(CalcResponse::Truncated {
-                    digits,
-                    value: u32::from_be_bytes([*a, *b, *c, *d]) & 0x7FFF_FFFF,
-                }),
+                [a, b, c, d] => Ok(CalcResponse::Truncated { digits, value: u32::from_be_bytes([*a, *b, *c, *d]) & 0x7FFF_FFFF }),
                 _ => Err("truncated result is not 4 bytes"),
             },
-            tag::RESPONSE => Ok(CalcResponse::Full {
-                digits,
-                hmac: rest.to_vec(),
-            }),
+            tag::RESPONSE => Ok(CalcResponse::Full { digits, hmac: rest.to_vec() }),
             tag::HOTP => Ok(CalcResponse::Hotp { digits }),
             tag::TOUCH => Ok(CalcResponse::Touch { digits }),
             _ => Err("unknown calculation result tag"),
@@ -384,9 +363,7 @@ pub fn parse_calculate_all(data: &[u8]) -> Result<Vec<(Vec<u8>, CalcResponse)>, 
     let tlvs = tlv::parse_all(data).map_err(|_| "CALCULATE ALL response is not valid TLV")?;
     tlvs.chunks(2)
         .map(|pair| match pair {
-            [name, result] if name.tag == tag::NAME => {
-                Ok((name.value.to_vec(), CalcResponse::from_tlv(result)?))
-            }
+            [name, result] if name.tag == tag::NAME => Ok((name.value.to_vec(), CalcResponse::from_tlv(result)?)),
             _ => Err("CALCULATE ALL response is not name/result pairs"),
         })
         .collect()
@@ -398,10 +375,7 @@ mod tests {
 
     #[test]
     fn device_id_examples() {
-        assert_eq!(
-            device_id(&hex::decode("4BB7A7FAD7AF401B").unwrap()),
-            "M/cfhpywsjHw0W5SXdq9Bg"
-        );
+        assert_eq!(device_id(&hex::decode("4BB7A7FAD7AF401B").unwrap()), "M/cfhpywsjHw0W5SXdq9Bg");
         assert_eq!(device_id(&[0; 8]), "r1Vw9aGBC3r3jK9LxwpmDw");
     }
 
@@ -433,10 +407,7 @@ mod tests {
     fn touch_put_matches_the_reference() {
         let mut c = CredentialData::totp("touch", crate::otp::Secret::new(vec![0x00, 0x42]));
         c.touch = true;
-        let want = format!(
-            "000100001B7105746F756368731021060042{}7802",
-            "00".repeat(12)
-        );
+        let want = format!("000100001B7105746F756368731021060042{}7802", "00".repeat(12));
         assert_eq!(hex::encode_upper(put(&c).encode()), want);
     }
 

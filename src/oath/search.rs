@@ -5,23 +5,13 @@ use super::credential::Credential;
 
 /// The credentials `query` designates. Hidden ones (`_hidden` issuer) take part only
 /// with `show_hidden`. An empty query matches everything.
-pub fn search<'a, C: AsRef<Credential>>(
-    items: &'a [C],
-    query: &str,
-    show_hidden: bool,
-) -> Vec<&'a C> {
-    let visible = || {
-        items
-            .iter()
-            .filter(move |c| show_hidden || !c.as_ref().is_hidden())
-    };
+pub fn search<'a, C: AsRef<Credential>>(items: &'a [C], query: &str, show_hidden: bool) -> Vec<&'a C> {
+    let visible = || items.iter().filter(move |c| show_hidden || !c.as_ref().is_hidden());
     if let Some(exact) = visible().find(|c| c.as_ref().id == query.as_bytes()) {
         return vec![exact];
     }
     let q = query.to_lowercase();
-    visible()
-        .filter(|c| c.as_ref().id_str().to_lowercase().contains(&q))
-        .collect()
+    visible().filter(|c| c.as_ref().id_str().to_lowercase().contains(&q)).collect()
 }
 
 impl AsRef<Credential> for Credential {
@@ -36,9 +26,7 @@ mod tests {
     use crate::oath::OathType;
 
     fn creds(ids: &[&str]) -> Vec<Credential> {
-        ids.iter()
-            .map(|i| Credential::new(i.as_bytes().to_vec(), OathType::Totp))
-            .collect()
+        ids.iter().map(|i| Credential::new(i.as_bytes().to_vec(), OathType::Totp)).collect()
     }
 
     fn ids(found: Vec<&Credential>) -> Vec<String> {
@@ -59,14 +47,8 @@ mod tests {
 
     #[test]
     fn arn_ids_match_whole() {
-        let c = creds(&[
-            "arn:aws:iam::123456789012:mfa/alice",
-            "arn:aws:iam::123456789012:mfa/bob",
-        ]);
-        assert_eq!(
-            ids(search(&c, "arn:aws:iam::123456789012:mfa/alice", false)),
-            ["arn:aws:iam::123456789012:mfa/alice"]
-        );
+        let c = creds(&["arn:aws:iam::123456789012:mfa/alice", "arn:aws:iam::123456789012:mfa/bob"]);
+        assert_eq!(ids(search(&c, "arn:aws:iam::123456789012:mfa/alice", false)), ["arn:aws:iam::123456789012:mfa/alice"]);
         assert_eq!(search(&c, "123456789012", false).len(), 2);
     }
 }

@@ -30,9 +30,7 @@ pub struct CalculatedEntry {
 impl CalculatedEntry {
     /// A TOTP row without touch whose code CALCULATE ALL could not give.
     pub fn needs_calculate(&self) -> bool {
-        self.code.is_none()
-            && self.credential.oath_type == OathType::Totp
-            && self.credential.touch != Some(true)
+        self.code.is_none() && self.credential.oath_type == OathType::Totp && self.credential.touch != Some(true)
     }
 }
 
@@ -42,11 +40,7 @@ impl<T: Transport> Session<T> {
         let data = send(&mut transport, &proto::select())?;
         let info = proto::parse_select(&data).map_err(Error::Malformed)?;
         let unlocked = info.challenge.is_none();
-        Ok(Session {
-            transport,
-            info,
-            unlocked,
-        })
+        Ok(Session { transport, info, unlocked })
     }
 
     /// What SELECT said.
@@ -123,36 +117,19 @@ impl<T: Transport> Session<T> {
         let rows = proto::parse_calculate_all(&data).map_err(Error::Malformed)?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, response) in rows {
-            let oath_type = if matches!(response, CalcResponse::Hotp { .. }) {
-                OathType::Hotp
-            } else {
-                OathType::Totp
-            };
+            let oath_type = if matches!(response, CalcResponse::Hotp { .. }) { OathType::Hotp } else { OathType::Totp };
             let mut credential = Credential::new(id, oath_type);
             credential.touch = Some(matches!(response, CalcResponse::Touch { .. }));
             let (digits, code) = match response {
-                CalcResponse::Truncated { digits, value }
-                    if credential.period == DEFAULT_PERIOD && !credential.is_steam() =>
-                {
-                    (
-                        digits,
-                        Some(Code::in_window(
-                            otp::format_code(value, digits),
-                            now,
-                            DEFAULT_PERIOD,
-                        )),
-                    )
+                CalcResponse::Truncated { digits, value } if credential.period == DEFAULT_PERIOD && !credential.is_steam() => {
+                    (digits, Some(Code::in_window(otp::format_code(value, digits), now, DEFAULT_PERIOD)))
                 }
                 CalcResponse::Truncated { digits, .. }
                 | CalcResponse::Full { digits, .. }
                 | CalcResponse::Hotp { digits }
                 | CalcResponse::Touch { digits } => (digits, None),
             };
-            out.push(CalculatedEntry {
-                credential,
-                digits,
-                code,
-            });
+            out.push(CalculatedEntry { credential, digits, code });
         }
         Ok(out)
     }
@@ -175,11 +152,7 @@ impl<T: Transport> Session<T> {
         };
         Ok(match credential.oath_type {
             OathType::Totp => Code::in_window(value, now, period),
-            OathType::Hotp => Code {
-                value,
-                valid_from: now,
-                valid_to: u64::MAX,
-            },
+            OathType::Hotp => Code { value, valid_from: now, valid_to: u64::MAX },
         })
     }
 
@@ -197,18 +170,10 @@ impl<T: Transport> Session<T> {
     pub fn put(&mut self, credential: &CredentialData) -> Result<(), Error> {
         let v = self.version();
         if credential.touch && !v.supports_touch() {
-            return Err(Error::NeedsFirmware {
-                feature: "touch",
-                needs: Version(4, 2, 6),
-                has: v,
-            });
+            return Err(Error::NeedsFirmware { feature: "touch", needs: Version(4, 2, 6), has: v });
         }
         if credential.algorithm == otp::Algorithm::Sha512 && !v.supports_sha512() {
-            return Err(Error::NeedsFirmware {
-                feature: "SHA-512",
-                needs: Version(4, 3, 1),
-                has: v,
-            });
+            return Err(Error::NeedsFirmware { feature: "SHA-512", needs: Version(4, 3, 1), has: v });
         }
         self.send(&proto::put(credential)).map(drop)
     }
@@ -222,11 +187,7 @@ impl<T: Transport> Session<T> {
     pub fn rename(&mut self, old: &[u8], new: &[u8]) -> Result<(), Error> {
         let v = self.version();
         if !v.supports_rename() {
-            return Err(Error::NeedsFirmware {
-                feature: "renaming",
-                needs: Version(5, 3, 1),
-                has: v,
-            });
+            return Err(Error::NeedsFirmware { feature: "renaming", needs: Version(5, 3, 1), has: v });
         }
         self.send(&proto::rename(old, new)).map(drop)
     }
@@ -234,11 +195,7 @@ impl<T: Transport> Session<T> {
     /// SET CODE: sets or changes the password to `key`. `host_challenge` is 8 random bytes.
     pub fn set_key(&mut self, key: &AccessKey, host_challenge: &[u8; 8]) -> Result<(), Error> {
         let proof = key.respond(host_challenge);
-        self.send(&proto::set_code(Some((
-            key.as_bytes(),
-            host_challenge,
-            &proof,
-        ))))?;
+        self.send(&proto::set_code(Some((key.as_bytes(), host_challenge, &proof))))?;
         self.unlocked = true;
         Ok(())
     }

@@ -40,9 +40,7 @@ pub fn decode_secret(input: &str) -> Result<Secret, SecretError> {
     if clean.is_empty() {
         return Err(SecretError::Empty);
     }
-    let bytes = BASE32_NOPAD
-        .decode(clean.as_bytes())
-        .map_err(|_| SecretError::BadLength)?;
+    let bytes = BASE32_NOPAD.decode(clean.as_bytes()).map_err(|_| SecretError::BadLength)?;
     Ok(Secret::new(bytes))
 }
 

@@ -44,11 +44,7 @@ impl fmt::Debug for Secret {
 /// then right-padded with zeros to 14 bytes. Both steps leave every HMAC unchanged
 /// (HMAC itself hashes long keys and zero-pads short ones), so RFC codes still hold.
 pub fn prepare_key(alg: Algorithm, secret: &[u8]) -> Secret {
-    let mut key = if secret.len() > alg.block_size() {
-        hash(alg, secret)
-    } else {
-        secret.to_vec()
-    };
+    let mut key = if secret.len() > alg.block_size() { hash(alg, secret) } else { secret.to_vec() };
     if key.len() < MIN_KEY_LEN {
         key.resize(MIN_KEY_LEN, 0);
     }

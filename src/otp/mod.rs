@@ -66,9 +66,7 @@ impl FromStr for Algorithm {
             "SHA1" => Ok(Algorithm::Sha1),
             "SHA256" => Ok(Algorithm::Sha256),
             "SHA512" => Ok(Algorithm::Sha512),
-            _ => Err(format!(
-                "unknown algorithm \"{s}\" (expected SHA1, SHA256 or SHA512)"
-            )),
+            _ => Err(format!("unknown algorithm \"{s}\" (expected SHA1, SHA256 or SHA512)")),
         }
     }
 }
@@ -80,8 +78,7 @@ pub fn hmac(alg: Algorithm, key: &[u8], message: &[u8]) -> Vec<u8> {
         D: hmac::digest::Digest + hmac::digest::core_api::BlockSizeUser,
     {
         #[allow(clippy::expect_used)]
-        let mut mac =
-            <SimpleHmac<D> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+        let mut mac = <SimpleHmac<D> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
         mac.update(message);
         mac.finalize().into_bytes().to_vec()
     }
@@ -107,11 +104,7 @@ pub fn truncate(digest: &[u8]) -> u32 {
 pub fn format_code(value: u32, digits: u8) -> String {
     let digits = digits.clamp(1, 10) as u32;
     let modulus = 10u64.pow(digits);
-    format!(
-        "{:0width$}",
-        (value as u64 & 0x7FFF_FFFF) % modulus,
-        width = digits as usize
-    )
+    format!("{:0width$}", (value as u64 & 0x7FFF_FFFF) % modulus, width = digits as usize)
 }
 
 const STEAM_ALPHABET: &[u8; 26] = b"23456789BCDFGHJKMNPQRTVWXY";
@@ -144,14 +137,7 @@ pub fn totp_challenge(step: u64) -> [u8; 8] {
 }
 
 /// RFC 6238 TOTP.
-pub fn totp(
-    alg: Algorithm,
-    key: &[u8],
-    unix_time: u64,
-    period: u32,
-    t0: u64,
-    digits: u8,
-) -> String {
+pub fn totp(alg: Algorithm, key: &[u8], unix_time: u64, period: u32, t0: u64, digits: u8) -> String {
     hotp(alg, key, time_step(unix_time, period, t0), digits)
 }
 
@@ -171,11 +157,7 @@ impl Code {
     pub fn in_window(value: String, unix_time: u64, period: u32) -> Code {
         let period = u64::from(period.max(1));
         let valid_from = unix_time - unix_time % period;
-        Code {
-            value,
-            valid_from,
-            valid_to: valid_from + period,
-        }
+        Code { value, valid_from, valid_to: valid_from + period }
     }
 }
 

@@ -6,22 +6,9 @@ const SEED64: &[u8] = b"12345678901234567890123456789012345678901234567890123456
 
 #[test]
 fn rfc4226_appendix_d() {
-    let six = [
-        "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871",
-        "520489",
-    ];
-    let truncated = [
-        0x4c93cf18u32,
-        0x41397eea,
-        0x082fef30,
-        0x66ef7655,
-        0x61c5938a,
-        0x33c083d4,
-        0x7256c032,
-        0x04e5b397,
-        0x2823443f,
-        0x2679dc69,
-    ];
+    let six = ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"];
+    let truncated =
+        [0x4c93cf18u32, 0x41397eea, 0x082fef30, 0x66ef7655, 0x61c5938a, 0x33c083d4, 0x7256c032, 0x04e5b397, 0x2823443f, 0x2679dc69];
     for (count, (code, t)) in six.iter().zip(truncated).enumerate() {
         let digest = hmac(Algorithm::Sha1, SEED20, &(count as u64).to_be_bytes());
         assert_eq!(truncate(&digest), t, "count {count}");
@@ -40,11 +27,7 @@ fn rfc6238_appendix_b_all_eighteen() {
         (2000000000, ["69279037", "90698825", "38618901"]),
         (20000000000, ["65353130", "77737706", "47863826"]),
     ];
-    let algs = [
-        (Algorithm::Sha1, SEED20),
-        (Algorithm::Sha256, SEED32),
-        (Algorithm::Sha512, SEED64),
-    ];
+    let algs = [(Algorithm::Sha1, SEED20), (Algorithm::Sha256, SEED32), (Algorithm::Sha512, SEED64)];
     for (t, codes) in table {
         for ((alg, seed), want) in algs.iter().zip(codes) {
             assert_eq!(totp(*alg, seed, t, 30, 0, 8), want, "{alg} at {t}");
@@ -76,9 +59,7 @@ fn steam_codes_use_the_steam_alphabet() {
         .collect();
     assert_eq!(steam_code(&digest), want);
     assert_eq!(want.len(), 5);
-    assert!(want
-        .chars()
-        .all(|c| "23456789BCDFGHJKMNPQRTVWXY".contains(c)));
+    assert!(want.chars().all(|c| "23456789BCDFGHJKMNPQRTVWXY".contains(c)));
 }
 
 #[test]
@@ -108,17 +89,10 @@ fn key_preparation_leaves_the_hmac_unchanged() {
             assert!(prepared.len() >= MIN_KEY_LEN, "{alg} {len}");
             assert!(prepared.len() <= alg.block_size(), "{alg} {len}");
             if len > alg.block_size() {
-                assert_eq!(
-                    prepared.len().max(MIN_KEY_LEN),
-                    alg.digest_len().max(MIN_KEY_LEN)
-                );
+                assert_eq!(prepared.len().max(MIN_KEY_LEN), alg.digest_len().max(MIN_KEY_LEN));
             }
             for msg in [&b"\x00\x00\x00\x00\x00\x00\x00\x01"[..], b"Hi There"] {
-                assert_eq!(
-                    hmac(alg, &raw, msg),
-                    hmac(alg, prepared.as_bytes(), msg),
-                    "{alg} {len}"
-                );
+                assert_eq!(hmac(alg, &raw, msg), hmac(alg, prepared.as_bytes(), msg), "{alg} {len}");
             }
         }
     }
@@ -128,22 +102,11 @@ fn key_preparation_leaves_the_hmac_unchanged() {
 fn pbkdf2_vectors_from_the_reference() {
     let cases = [
         (&[0u8; 8][..], "foobar", "b07da1e7de87f89a87a2b598eaa2188c"),
-        (
-            b"12345678",
-            "Hallå världen!",
-            "da818e6b2cf0a2d0bf19b3ddd34b83f5",
-        ),
-        (
-            b"saltsalt",
-            "Ťᶒśƫ ᵽĥřӓşḛ",
-            "f3dfa78154c810329945fbc4b535e537",
-        ),
+        (b"12345678", "Hallå världen!", "da818e6b2cf0a2d0bf19b3ddd34b83f5"),
+        (b"saltsalt", "Ťᶒśƫ ᵽĥřӓşḛ", "f3dfa78154c810329945fbc4b535e537"),
     ];
     for (salt, password, want) in cases {
-        assert_eq!(
-            hex::encode(derive_access_key(password, salt).as_bytes()),
-            want
-        );
+        assert_eq!(hex::encode(derive_access_key(password, salt).as_bytes()), want);
     }
 }
 
@@ -158,18 +121,11 @@ fn base32_as_people_paste_it() {
         "JBSWY3DPEHPK3PXP%3D%3d",
         " jbswy3dp-ehpk3pxp\n",
     ] {
-        assert_eq!(
-            decode_secret(input).unwrap().as_bytes(),
-            &want[..],
-            "{input:?}"
-        );
+        assert_eq!(decode_secret(input).unwrap().as_bytes(), &want[..], "{input:?}");
     }
     // the test vector of ykman's device tests: "abba" = 00 42
     assert_eq!(decode_secret("abba").unwrap().as_bytes(), &[0x00, 0x42]);
-    assert!(matches!(
-        decode_secret("JBSWY3D1"),
-        Err(SecretError::BadCharacter('1'))
-    ));
+    assert!(matches!(decode_secret("JBSWY3D1"), Err(SecretError::BadCharacter('1'))));
     assert!(matches!(decode_secret(""), Err(SecretError::Empty)));
     assert!(matches!(decode_secret("A"), Err(SecretError::BadLength)));
     assert_eq!(encode_secret(&want), "JBSWY3DPEHPK3PXP");

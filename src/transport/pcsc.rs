@@ -11,13 +11,9 @@ pub fn map_error(e: pcsc::Error) -> TransportError {
     use pcsc::Error as E;
     match e {
         E::NoService | E::ServiceStopped | E::CommError => TransportError::NoService,
-        E::NoReadersAvailable | E::UnknownReader | E::ReaderUnavailable => {
-            TransportError::NoReaders
-        }
+        E::NoReadersAvailable | E::UnknownReader | E::ReaderUnavailable => TransportError::NoReaders,
         E::SharingViolation => TransportError::Busy,
-        E::RemovedCard | E::NoSmartcard | E::UnpoweredCard | E::UnresponsiveCard => {
-            TransportError::CardRemoved
-        }
+        E::RemovedCard | E::NoSmartcard | E::UnpoweredCard | E::UnresponsiveCard => TransportError::CardRemoved,
         E::ResetCard => TransportError::CardReset,
         E::NoAccess | E::SecurityViolation => TransportError::AccessDenied,
         other => TransportError::Pcsc(other.to_string()),
@@ -32,9 +28,7 @@ pub struct Pcsc {
 impl Pcsc {
     /// Connects to pcscd.
     pub fn establish() -> Result<Self, TransportError> {
-        Context::establish(Scope::User)
-            .map(|ctx| Pcsc { ctx })
-            .map_err(map_error)
+        Context::establish(Scope::User).map(|ctx| Pcsc { ctx }).map_err(map_error)
     }
 
     /// Every reader's name, and whether a card is in it (no APDU is sent).
@@ -44,35 +38,16 @@ impl Pcsc {
             Err(pcsc::Error::NoReadersAvailable) => return Ok(Vec::new()),
             Err(e) => return Err(map_error(e)),
         };
-        let mut states: Vec<pcsc::ReaderState> = names
-            .iter()
-            .map(|n| pcsc::ReaderState::new(n.clone(), pcsc::State::UNAWARE))
-            .collect();
-        self.ctx
-            .get_status_change(std::time::Duration::ZERO, &mut states)
-            .map_err(map_error)?;
-        Ok(states
-            .iter()
-            .map(|s| {
-                (
-                    s.name().to_string_lossy().into_owned(),
-                    s.event_state().contains(pcsc::State::PRESENT),
-                )
-            })
-            .collect())
+        let mut states: Vec<pcsc::ReaderState> = names.iter().map(|n| pcsc::ReaderState::new(n.clone(), pcsc::State::UNAWARE)).collect();
+        self.ctx.get_status_change(std::time::Duration::ZERO, &mut states).map_err(map_error)?;
+        Ok(states.iter().map(|s| (s.name().to_string_lossy().into_owned(), s.event_state().contains(pcsc::State::PRESENT))).collect())
     }
 
     /// Connects to `reader` (shared).
     pub fn connect(&self, reader: &str) -> Result<PcscCard, TransportError> {
         let name = CString::new(reader).map_err(|_| TransportError::NoReaders)?;
-        let card = self
-            .ctx
-            .connect(&name, ShareMode::Shared, Protocols::ANY)
-            .map_err(map_error)?;
-        Ok(PcscCard {
-            card: Some(card),
-            reader: reader.to_owned(),
-        })
+        let card = self.ctx.connect(&name, ShareMode::Shared, Protocols::ANY).map_err(map_error)?;
+        Ok(PcscCard { card: Some(card), reader: reader.to_owned() })
     }
 }
 
@@ -87,28 +62,20 @@ impl PcscCard {
     /// Runs `f` inside one PC/SC transaction, so no other program can select another
     /// applet between our commands. A reset by another program before we start makes us
     /// reconnect once.
-    pub fn transaction<R>(
-        &mut self,
-        f: impl FnOnce(&mut dyn Transport) -> R,
-    ) -> Result<R, TransportError> {
+    pub fn transaction<R>(&mut self, f: impl FnOnce(&mut dyn Transport) -> R) -> Result<R, TransportError> {
         let card = self.card.as_mut().ok_or(TransportError::CardRemoved)?;
         if let Err(pcsc::Error::ResetCard) = card.status2_owned().map(drop) {
-            card.reconnect(ShareMode::Shared, Protocols::ANY, Disposition::LeaveCard)
-                .map_err(map_error)?;
+            card.reconnect(ShareMode::Shared, Protocols::ANY, Disposition::LeaveCard).map_err(map_error)?;
         }
         let tx = match card.transaction2() {
             Ok(tx) => tx,
             Err((card, pcsc::Error::ResetCard)) => {
-                card.reconnect(ShareMode::Shared, Protocols::ANY, Disposition::LeaveCard)
-                    .map_err(map_error)?;
+                card.reconnect(ShareMode::Shared, Protocols::ANY, Disposition::LeaveCard).map_err(map_error)?;
                 card.transaction().map_err(map_error)?
             }
             Err((_, e)) => return Err(map_error(e)),
         };
-        let mut link = TxLink {
-            tx: &tx,
-            buf: vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED],
-        };
+        let mut link = TxLink { tx: &tx, buf: vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED] };
         let result = f(&mut link);
         drop(link);
         // Ending can fail when the card is gone; the result already says so.
@@ -135,10 +102,7 @@ struct TxLink<'a, 'tx> {
 
 impl Transport for TxLink<'_, '_> {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-        let response = self
-            .tx
-            .transmit(command, &mut self.buf)
-            .map_err(map_error)?;
+        let response = self.tx.transmit(command, &mut self.buf).map_err(map_error)?;
         // vpcd turns a vanished card into an empty success; a real answer has an SW
         if response.len() < 2 {
             return Err(TransportError::CardRemoved);

@@ -16,11 +16,7 @@ pub struct Recorder<T, W> {
 impl<T: Transport, W: Write> Recorder<T, W> {
     /// Wraps `inner`, logging to `out`.
     pub fn new(inner: T, out: W) -> Self {
-        Recorder {
-            inner,
-            out,
-            count: 0,
-        }
+        Recorder { inner, out, count: 0 }
     }
 
     /// The wrapped transport.
@@ -44,11 +40,7 @@ impl<T: Transport, W: Write> Transport for Recorder<T, W> {
 }
 
 fn spaced(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ")
 }
 
 /// The command as hex, with the values of secret-bearing tags replaced by `[redacted N bytes]`.
@@ -62,23 +54,14 @@ pub fn redact_command(command: &[u8]) -> String {
     };
     let header_len = if command.len() > 5 { 5 } else { command.len() };
     let (header, body) = command.split_at(header_len);
-    let parsed = if ins == 0x01 {
-        tlv::parse_put(body)
-    } else {
-        tlv::parse_all(body)
-    };
+    let parsed = if ins == 0x01 { tlv::parse_put(body) } else { tlv::parse_all(body) };
     let Ok(tlvs) = parsed else {
         return format!("{} [redacted {} bytes]", spaced(header), body.len());
     };
     let mut parts = vec![spaced(header)];
     for t in tlvs {
         if secret_tags.contains(&t.tag) && !t.value.is_empty() {
-            parts.push(format!(
-                "{:02X} {:02X} [redacted {} bytes]",
-                t.tag,
-                t.value.len(),
-                t.value.len()
-            ));
+            parts.push(format!("{:02X} {:02X} [redacted {} bytes]", t.tag, t.value.len(), t.value.len()));
         } else if t.tag == tlv::PROPERTY_TAG && ins == 0x01 {
             parts.push(format!("78 {}", spaced(t.value)));
         } else {
@@ -105,8 +88,7 @@ mod tests {
 
     #[test]
     fn put_keys_are_redacted() {
-        let cmd =
-            hex::decode("0001000012710161731021063132333435363738393031323334780200").unwrap();
+        let cmd = hex::decode("0001000012710161731021063132333435363738393031323334780200").unwrap();
         let line = redact_command(&cmd[..cmd.len() - 1]);
         assert!(line.contains("[redacted 16 bytes]"), "{line}");
         assert!(!line.contains("31 32 33"), "{line}");

@@ -14,10 +14,7 @@ pub struct Scripted {
 impl Scripted {
     /// A script of (expected command, response) pairs.
     pub fn new(steps: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>) -> Self {
-        Scripted {
-            steps: steps.into_iter().collect(),
-            sent: 0,
-        }
+        Scripted { steps: steps.into_iter().collect(), sent: 0 }
     }
 
     /// Steps not yet consumed.

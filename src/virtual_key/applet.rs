@@ -40,14 +40,7 @@ type Reply = Result<Vec<u8>, Sw>;
 impl VirtualKey {
     /// A powered-on key with nothing selected.
     pub fn new(state: KeyState) -> Self {
-        VirtualKey {
-            state,
-            selected: Selected::None,
-            authenticated: false,
-            challenge: None,
-            pending: Vec::new(),
-            dirty: false,
-        }
+        VirtualKey { state, selected: Selected::None, authenticated: false, challenge: None, pending: Vec::new(), dirty: false }
     }
 
     /// Power off, power on or reset: the selected applet and its authentication are gone.
@@ -70,11 +63,7 @@ impl VirtualKey {
             Err(_) => return Sw::WRONG_LENGTH.to_bytes().to_vec(),
         };
         let send_remaining = apdu.ins == ins::SEND_REMAINING && self.selected == Selected::Oath;
-        let pending = if send_remaining {
-            std::mem::take(&mut self.pending)
-        } else {
-            Vec::new()
-        };
+        let pending = if send_remaining { std::mem::take(&mut self.pending) } else { Vec::new() };
         self.pending.clear();
         let result = if apdu.ins == ins::SELECT && apdu.p1 == 0x04 {
             self.select(&apdu, env)
@@ -140,14 +129,7 @@ impl VirtualKey {
 
     fn oath(&mut self, apdu: &CommandApdu, env: &mut dyn CardEnv) -> Reply {
         let p1p2 = (apdu.p1, apdu.p2);
-        let plain = [
-            ins::PUT,
-            ins::DELETE,
-            ins::SET_CODE,
-            ins::RENAME,
-            ins::LIST,
-            ins::VALIDATE,
-        ];
+        let plain = [ins::PUT, ins::DELETE, ins::SET_CODE, ins::RENAME, ins::LIST, ins::VALIDATE];
         if plain.contains(&apdu.ins) && p1p2 != (0, 0) {
             return Err(Sw::WRONG_P1P2);
         }
@@ -161,12 +143,8 @@ impl VirtualKey {
             ins::RENAME => self.rename(&apdu.data),
             ins::LIST => Ok(self.list()),
             ins::VALIDATE => self.validate(&apdu.data),
-            ins::CALCULATE if apdu.p1 == 0 && apdu.p2 <= 1 => {
-                self.calculate(&apdu.data, apdu.p2 == 1, env)
-            }
-            ins::CALCULATE_ALL if apdu.p1 == 0 && apdu.p2 <= 1 => {
-                self.calculate_all(&apdu.data, apdu.p2 == 1)
-            }
+            ins::CALCULATE if apdu.p1 == 0 && apdu.p2 <= 1 => self.calculate(&apdu.data, apdu.p2 == 1, env),
+            ins::CALCULATE_ALL if apdu.p1 == 0 && apdu.p2 <= 1 => self.calculate_all(&apdu.data, apdu.p2 == 1),
             ins::CALCULATE | ins::CALCULATE_ALL => Err(Sw::WRONG_P1P2),
             _ => Err(Sw::INS_NOT_SUPPORTED),
         }
@@ -182,9 +160,7 @@ impl VirtualKey {
         let bad = Sw::INCORRECT_PARAMETERS;
         let name = it.next().filter(|t| t.tag == tag::NAME).ok_or(bad)?.value;
         let key = it.next().filter(|t| t.tag == tag::KEY).ok_or(bad)?.value;
-        let props = it
-            .next_if(|t| t.tag == tag::PROPERTY)
-            .map_or(0, |t| t.value[0]);
+        let props = it.next_if(|t| t.tag == tag::PROPERTY).map_or(0, |t| t.value[0]);
         let imf = match it.next_if(|t| t.tag == tag::IMF) {
             Some(t) => u32::from_be_bytes(t.value.try_into().map_err(|_| bad)?),
             None => 0,
@@ -197,8 +173,8 @@ impl VirtualKey {
         };
         let (_, alg) = proto::parse_type_alg(*kind).ok_or(bad)?;
         let v = self.state.version;
-        let unsupported = (alg == Algorithm::Sha512 && !v.supports_sha512())
-            || (props & proto::PROP_REQUIRE_TOUCH != 0 && v < Version(4, 2, 4));
+        let unsupported =
+            (alg == Algorithm::Sha512 && !v.supports_sha512()) || (props & proto::PROP_REQUIRE_TOUCH != 0 && v < Version(4, 2, 4));
         if unsupported || secret.len() > alg.block_size() || !(6..=8).contains(digits) {
             return Err(bad);
         }
@@ -223,11 +199,7 @@ impl VirtualKey {
 
     fn delete(&mut self, data: &[u8]) -> Reply {
         let tlvs = tlv::parse_all(data).map_err(|_| Sw::INCORRECT_PARAMETERS)?;
-        let name = tlvs
-            .iter()
-            .find(|t| t.tag == tag::NAME)
-            .ok_or(Sw::INCORRECT_PARAMETERS)?
-            .value;
+        let name = tlvs.iter().find(|t| t.tag == tag::NAME).ok_or(Sw::INCORRECT_PARAMETERS)?.value;
         let i = self.find(name).ok_or(Sw::DATA_INVALID)?;
         self.state.credentials.remove(i);
         self.dirty = true;
@@ -239,11 +211,7 @@ impl VirtualKey {
         let [old, new] = &tlvs[..] else {
             return Err(Sw::INCORRECT_PARAMETERS);
         };
-        if old.tag != tag::NAME
-            || new.tag != tag::NAME
-            || new.value.is_empty()
-            || new.value.len() > 64
-        {
+        if old.tag != tag::NAME || new.tag != tag::NAME || new.value.is_empty() || new.value.len() > 64 {
             return Err(Sw::INCORRECT_PARAMETERS);
         }
         let i = self.find(old.value).ok_or(Sw::DATA_INVALID)?;
@@ -279,10 +247,7 @@ impl VirtualKey {
         if !access.verify(challenge, response) {
             return Err(Sw::DATA_INVALID);
         }
-        self.state.access_key = Some(StoredAccessKey {
-            algorithm: *algorithm,
-            key: access.as_bytes().to_vec(),
-        });
+        self.state.access_key = Some(StoredAccessKey { algorithm: *algorithm, key: access.as_bytes().to_vec() });
         // YubiKey 4/5 keep the current session usable after SET CODE (reference §4.4)
         self.authenticated = true;
         self.dirty = true;
@@ -321,13 +286,7 @@ impl VirtualKey {
         let (Some(response), Some(host)) = (find(tag::RESPONSE), find(tag::CHALLENGE)) else {
             return Err(Sw::INCORRECT_PARAMETERS);
         };
-        let key = AccessKey::from_bytes(
-            stored
-                .key
-                .as_slice()
-                .try_into()
-                .map_err(|_| Sw::MEMORY_FAILURE)?,
-        );
+        let key = AccessKey::from_bytes(stored.key.as_slice().try_into().map_err(|_| Sw::MEMORY_FAILURE)?);
         let Some(challenge) = self.challenge else {
             return Err(Sw::INCORRECT_PARAMETERS);
         };
@@ -351,15 +310,9 @@ impl VirtualKey {
         let (oath_type, alg) = proto::parse_type_alg(c.kind).ok_or(Sw::MEMORY_FAILURE)?;
         let message = match oath_type {
             crate::oath::OathType::Hotp => c.counter.to_be_bytes().to_vec(),
-            crate::oath::OathType::Totp if challenge.is_empty() || challenge.len() > 64 => {
-                return Err(Sw::INCORRECT_PARAMETERS)
-            }
+            crate::oath::OathType::Totp if challenge.is_empty() || challenge.len() > 64 => return Err(Sw::INCORRECT_PARAMETERS),
             crate::oath::OathType::Totp => {
-                if c.only_increasing
-                    && c.last_challenge
-                        .as_deref()
-                        .is_some_and(|last| numeric_less(challenge, last))
-                {
+                if c.only_increasing && c.last_challenge.as_deref().is_some_and(|last| numeric_less(challenge, last)) {
                     return Err(Sw::SECURITY_CONDITION_NOT_SATISFIED);
                 }
                 challenge.to_vec()
@@ -373,9 +326,7 @@ impl VirtualKey {
         let c = &mut self.state.credentials[i];
         match oath_type {
             crate::oath::OathType::Hotp => c.counter = c.counter.wrapping_add(1),
-            crate::oath::OathType::Totp if c.only_increasing => {
-                c.last_challenge = Some(challenge.to_vec())
-            }
+            crate::oath::OathType::Totp if c.only_increasing => c.last_challenge = Some(challenge.to_vec()),
             crate::oath::OathType::Totp => {}
         }
         self.dirty |= oath_type == crate::oath::OathType::Hotp || c.only_increasing;
@@ -384,11 +335,7 @@ impl VirtualKey {
 
     fn calculate_all(&mut self, data: &[u8], truncated: bool) -> Reply {
         let tlvs = tlv::parse_all(data).map_err(|_| Sw::INCORRECT_PARAMETERS)?;
-        let challenge = tlvs
-            .iter()
-            .find(|t| t.tag == tag::CHALLENGE)
-            .ok_or(Sw::INCORRECT_PARAMETERS)?
-            .value;
+        let challenge = tlvs.iter().find(|t| t.tag == tag::CHALLENGE).ok_or(Sw::INCORRECT_PARAMETERS)?.value;
         let mut out = Vec::new();
         for c in &self.state.credentials {
             tlv::write(&mut out, tag::NAME, &c.id);
@@ -396,11 +343,7 @@ impl VirtualKey {
             match oath_type {
                 crate::oath::OathType::Hotp => tlv::write(&mut out, tag::HOTP, &[c.digits]),
                 _ if c.touch => tlv::write(&mut out, tag::TOUCH, &[c.digits]),
-                _ => out.extend(result_tlv(
-                    c.digits,
-                    &otp::hmac(alg, &c.key, challenge),
-                    truncated,
-                )),
+                _ => out.extend(result_tlv(c.digits, &otp::hmac(alg, &c.key, challenge), truncated)),
             }
         }
         Ok(out)

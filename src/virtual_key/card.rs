@@ -29,11 +29,7 @@ impl CardEnv for OsEnv {
             TouchPolicy::Deny => false,
             TouchPolicy::Delay(ms) => {
                 if self.announce {
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "virtual key: waiting {ms} ms for a touch of {}",
-                        String::from_utf8_lossy(id)
-                    );
+                    let _ = writeln!(std::io::stderr(), "virtual key: waiting {ms} ms for a touch of {}", String::from_utf8_lossy(id));
                 }
                 std::thread::sleep(Duration::from_millis(ms));
                 if self.announce {
@@ -75,10 +71,7 @@ pub struct VirtualCard {
 /// How long to wait for another process that holds the virtual key
 /// (`YKOTP_VIRTUAL_WAIT_MS` overrides it, for tests of a busy key).
 fn lock_wait() -> Duration {
-    let ms = std::env::var("YKOTP_VIRTUAL_WAIT_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
+    let ms = std::env::var("YKOTP_VIRTUAL_WAIT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     Duration::from_millis(ms)
 }
 
@@ -96,16 +89,9 @@ fn lock(path: &Path) -> Result<std::fs::File, TransportError> {
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < lock_wait() => {
-                std::thread::sleep(Duration::from_millis(20))
-            }
+            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < lock_wait() => std::thread::sleep(Duration::from_millis(20)),
             Err(std::fs::TryLockError::WouldBlock) => return Err(TransportError::Busy),
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(TransportError::Io(format!(
-                    "cannot lock {}: {e}",
-                    lock_path.display()
-                )))
-            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(TransportError::Io(format!("cannot lock {}: {e}", lock_path.display()))),
         }
     }
 }
@@ -125,16 +111,8 @@ impl VirtualCard {
             }
         };
         let touch = touch.unwrap_or(state.touch);
-        let env = OsEnv {
-            touch,
-            announce: false,
-        };
-        Ok(VirtualCard {
-            path: path.to_owned(),
-            key: VirtualKey::new(state),
-            env,
-            _lock: lock,
-        })
+        let env = OsEnv { touch, announce: false };
+        Ok(VirtualCard { path: path.to_owned(), key: VirtualKey::new(state), env, _lock: lock })
     }
 
     /// Takes the state file's lock (for `virtual serve`, which owns the key while it runs).
@@ -152,8 +130,7 @@ impl Transport for VirtualCard {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         let response = self.key.process(command, &mut self.env);
         if self.key.take_dirty() {
-            store::save(&self.path, &self.key.state)
-                .map_err(|e| TransportError::Io(e.to_string()))?;
+            store::save(&self.path, &self.key.state).map_err(|e| TransportError::Io(e.to_string()))?;
         }
         Ok(response)
     }

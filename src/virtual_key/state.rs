@@ -42,9 +42,7 @@ impl FromStr for TouchPolicy {
                 .strip_prefix("delay=")
                 .and_then(|ms| ms.parse().ok())
                 .map(TouchPolicy::Delay)
-                .ok_or_else(|| {
-                    format!("unknown touch policy \"{s}\" (use approve, deny or delay=MS)")
-                }),
+                .ok_or_else(|| format!("unknown touch policy \"{s}\" (use approve, deny or delay=MS)")),
         }
     }
 }
@@ -57,9 +55,7 @@ impl Serialize for TouchPolicy {
 
 impl<'de> Deserialize<'de> for TouchPolicy {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -174,20 +170,13 @@ impl KeyState {
     /// The invariants every state must keep; a file breaking them is corrupt.
     pub fn check(&self) -> Result<(), String> {
         if self.format != FORMAT {
-            return Err(format!(
-                "unsupported state format {} (this ykotp reads format {FORMAT})",
-                self.format
-            ));
+            return Err(format!("unsupported state format {} (this ykotp reads format {FORMAT})", self.format));
         }
         if self.salt.len() != 8 {
             return Err("the salt is not 8 bytes".into());
         }
         if self.credentials.len() > self.version.capacity() {
-            return Err(format!(
-                "{} credentials exceed the capacity of {}",
-                self.credentials.len(),
-                self.version.capacity()
-            ));
+            return Err(format!("{} credentials exceed the capacity of {}", self.credentials.len(), self.version.capacity()));
         }
         if self.chunk_size == 0 {
             return Err("chunk_size must be at least 1".into());
@@ -205,9 +194,7 @@ impl KeyState {
                 return Err(format!("credential {i} has an unknown type {:02X}", c.kind));
             };
             if c.key.len() > alg.block_size() {
-                return Err(format!(
-                    "credential {i} has a key longer than its hash block"
-                ));
+                return Err(format!("credential {i} has a key longer than its hash block"));
             }
             if self.credentials[..i].iter().any(|o| o.id == c.id) {
                 return Err(format!("credential {i} repeats an id"));
@@ -236,9 +223,7 @@ mod opt_hex {
         }
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-        Option::<String>::deserialize(d)?
-            .map(|h| hex::decode(h).map_err(serde::de::Error::custom))
-            .transpose()
+        Option::<String>::deserialize(d)?.map(|h| hex::decode(h).map_err(serde::de::Error::custom)).transpose()
     }
 }
 
@@ -253,9 +238,7 @@ mod id_repr {
     pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
         match std::str::from_utf8(v) {
             Ok(t) => Repr::Text(t.to_owned()),
-            Err(_) => Repr::Hex {
-                hex: hex::encode(v),
-            },
+            Err(_) => Repr::Hex { hex: hex::encode(v) },
         }
         .serialize(s)
     }
@@ -274,8 +257,6 @@ mod version_repr {
         s.serialize_str(&v.to_string())
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Version, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }

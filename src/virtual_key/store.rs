@@ -34,36 +34,17 @@ pub fn load(path: &Path) -> Result<Option<KeyState>, StoreError> {
     let text = match fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(StoreError::Io {
-                action: "read",
-                path: path.into(),
-                source,
-            })
-        }
+        Err(source) => return Err(StoreError::Io { action: "read", path: path.into(), source }),
     };
-    let state: KeyState = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
-        path: path.into(),
-        why: e.to_string(),
-    })?;
-    state.check().map_err(|why| StoreError::Corrupt {
-        path: path.into(),
-        why,
-    })?;
+    let state: KeyState = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt { path: path.into(), why: e.to_string() })?;
+    state.check().map_err(|why| StoreError::Corrupt { path: path.into(), why })?;
     Ok(Some(state))
 }
 
 /// Writes a state atomically with mode 0600.
 pub fn save(path: &Path, state: &KeyState) -> Result<(), StoreError> {
-    let json = zeroize::Zeroizing::new(serde_json::to_string_pretty(state).map_err(|e| {
-        StoreError::Corrupt {
-            path: path.into(),
-            why: e.to_string(),
-        }
-    })?);
-    crate::private_file::write(path, json.as_bytes()).map_err(|source| StoreError::Io {
-        action: "write",
-        path: path.into(),
-        source,
-    })
+    let json = zeroize::Zeroizing::new(
+        serde_json::to_string_pretty(state).map_err(|e| StoreError::Corrupt { path: path.into(), why: e.to_string() })?,
+    );
+    crate::private_file::write(path, json.as_bytes()).map_err(|source| StoreError::Io { action: "write", path: path.into(), source })
 }

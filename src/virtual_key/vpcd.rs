@@ -14,10 +14,7 @@ use std::time::Duration;
 
 /// The YubiKey 5 NFC ATR as seen over NFC: ykman 5 then treats the reader as NFC and
 /// does not insist on "Yubico YubiKey" in the reader name.
-pub const ATR: [u8; 18] = [
-    0x3B, 0x8D, 0x80, 0x01, 0x80, 0x73, 0xC0, 0x21, 0xC0, 0x57, 0x59, 0x75, 0x62, 0x69, 0x4B, 0x65,
-    0x79, 0xF9,
-];
+pub const ATR: [u8; 18] = [0x3B, 0x8D, 0x80, 0x01, 0x80, 0x73, 0xC0, 0x21, 0xC0, 0x57, 0x59, 0x75, 0x62, 0x69, 0x4B, 0x65, 0x79, 0xF9];
 
 /// vpcd's default port for its first slot.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:35963";
@@ -39,10 +36,7 @@ pub fn serve(
             Ok(s) => s,
             Err(_) => {
                 if !announced_wait {
-                    let _ = writeln!(
-                        log,
-                        "virtual key: waiting for vpcd on {addr} (is pcscd running?)"
-                    );
+                    let _ = writeln!(log, "virtual key: waiting for vpcd on {addr} (is pcscd running?)");
                     announced_wait = true;
                 }
                 std::thread::sleep(POLL);
@@ -56,10 +50,7 @@ pub fn serve(
         key.power_cycle();
         match session(&mut stream, state_path, key, env, stop) {
             Ok(()) => return Ok(()),
-            Err(e)
-                if e.kind() == io::ErrorKind::UnexpectedEof
-                    || e.kind() == io::ErrorKind::ConnectionReset =>
-            {
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof || e.kind() == io::ErrorKind::ConnectionReset => {
                 let _ = writeln!(log, "virtual key: vpcd closed the connection; reconnecting");
                 key.power_cycle();
             }
@@ -69,13 +60,7 @@ pub fn serve(
     Ok(())
 }
 
-fn session(
-    stream: &mut TcpStream,
-    state_path: &Path,
-    key: &mut VirtualKey,
-    env: &mut OsEnv,
-    stop: &AtomicBool,
-) -> io::Result<()> {
+fn session(stream: &mut TcpStream, state_path: &Path, key: &mut VirtualKey, env: &mut OsEnv, stop: &AtomicBool) -> io::Result<()> {
     loop {
         let Some(len) = read_message_len(stream, stop)? else {
             return Ok(());
@@ -139,10 +124,7 @@ fn read_exact(stream: &mut TcpStream, mut buf: &mut [u8], stop: &AtomicBool) -> 
 }
 
 fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-    )
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted)
 }
 
 /// Debian's vpcd sends the length and the payload in two writes with Nagle on; with

@@ -30,15 +30,9 @@ impl Out {
     #[track_caller]
     pub fn fails(&self, code: i32, text: &str) {
         assert_eq!(self.code, code, "exit code; {self:#?}");
-        assert_eq!(
-            self.stdout, "",
-            "stdout must stay empty on error; {self:#?}"
-        );
+        assert_eq!(self.stdout, "", "stdout must stay empty on error; {self:#?}");
         assert!(self.stderr.contains("ykotp: error: "), "{self:#?}");
-        assert!(
-            self.stderr.contains(text),
-            "stderr should contain {text:?}; {self:#?}"
-        );
+        assert!(self.stderr.contains(text), "stderr should contain {text:?}; {self:#?}");
     }
 }
 
@@ -54,20 +48,12 @@ impl Ykotp {
     pub fn virtual_key() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let reader = format!("virtual:{}", dir.path().join("key.json").display());
-        Ykotp {
-            dir,
-            reader,
-            env: Vec::new(),
-        }
+        Ykotp { dir, reader, env: Vec::new() }
     }
 
     /// With a PC/SC reader name.
     pub fn reader(name: &str) -> Self {
-        Ykotp {
-            dir: tempfile::tempdir().unwrap(),
-            reader: name.to_owned(),
-            env: Vec::new(),
-        }
+        Ykotp { dir: tempfile::tempdir().unwrap(), reader: name.to_owned(), env: Vec::new() }
     }
 
     pub fn state_path(&self) -> PathBuf {
@@ -114,21 +100,10 @@ impl Ykotp {
 }
 
 pub fn exec(mut c: Command, stdin: Option<&str>) -> Out {
-    c.stdin(if stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = c.spawn().expect("spawn ykotp");
     if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     }
     let o = child.wait_with_output().unwrap();
     Out {
@@ -141,14 +116,7 @@ pub fn exec(mut c: Command, stdin: Option<&str>) -> Out {
 /// The software engine's TOTP for a base32 secret.
 pub fn soft_totp(b32: &str, t: u64, period: u32, digits: u8) -> String {
     let secret = ykotp::otp::decode_secret(b32).unwrap();
-    ykotp::otp::totp(
-        ykotp::otp::Algorithm::Sha1,
-        secret.as_bytes(),
-        t,
-        period,
-        0,
-        digits,
-    )
+    ykotp::otp::totp(ykotp::otp::Algorithm::Sha1, secret.as_bytes(), t, period, 0, digits)
 }
 
 /// oathtool's TOTP, for the same inputs.
@@ -157,18 +125,9 @@ pub fn oathtool_totp(b32: &str, t: u64, extra: &[&str]) -> String {
     if !extra.iter().any(|e| e.starts_with("--totp")) {
         c.arg("--totp");
     }
-    let out = c
-        .args(["-b", "--now"])
-        .arg(format!("@{t}"))
-        .args(extra)
-        .arg(b32)
-        .output()
-        .expect("oathtool is installed by scripts/bootstrap");
-    assert!(
-        out.status.success(),
-        "oathtool failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out =
+        c.args(["-b", "--now"]).arg(format!("@{t}")).args(extra).arg(b32).output().expect("oathtool is installed by scripts/bootstrap");
+    assert!(out.status.success(), "oathtool failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 

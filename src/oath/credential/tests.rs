@@ -3,77 +3,43 @@ use super::*;
 #[test]
 fn format_table_of_the_reference() {
     assert_eq!(format_id(None, "name", OathType::Totp, 30), "name");
-    assert_eq!(
-        format_id(Some("Issuer"), "name", OathType::Totp, 30),
-        "Issuer:name"
-    );
-    assert_eq!(
-        format_id(Some("Issuer"), "name", OathType::Totp, 20),
-        "20/Issuer:name"
-    );
+    assert_eq!(format_id(Some("Issuer"), "name", OathType::Totp, 30), "Issuer:name");
+    assert_eq!(format_id(Some("Issuer"), "name", OathType::Totp, 20), "20/Issuer:name");
     assert_eq!(format_id(None, "name", OathType::Totp, 20), "20/name");
-    assert_eq!(
-        format_id(Some("Issuer"), "name", OathType::Hotp, 20),
-        "Issuer:name"
-    );
+    assert_eq!(format_id(Some("Issuer"), "name", OathType::Hotp, 20), "Issuer:name");
     assert_eq!(format_id(Some(""), "name", OathType::Totp, 30), "name");
 }
 
 #[test]
 fn parse_table_of_the_reference() {
     let t = |id| parse_id(id, OathType::Totp);
-    assert_eq!(
-        t("20/Issuer:name"),
-        (Some("Issuer".into()), "name".into(), 20)
-    );
-    assert_eq!(
-        t("weird/Issuer:name"),
-        (Some("weird/Issuer".into()), "name".into(), 30)
-    );
+    assert_eq!(t("20/Issuer:name"), (Some("Issuer".into()), "name".into(), 20));
+    assert_eq!(t("weird/Issuer:name"), (Some("weird/Issuer".into()), "name".into(), 30));
     assert_eq!(t("Issuer:name"), (Some("Issuer".into()), "name".into(), 30));
     assert_eq!(t("20/name"), (None, "name".into(), 20));
     assert_eq!(t("name"), (None, "name".into(), 30));
     assert_eq!(t(":name"), (None, ":name".into(), 30));
     let aws = t("arn:aws:iam::123456789012:mfa/alice");
-    assert_eq!(
-        aws,
-        (
-            Some("arn".into()),
-            "aws:iam::123456789012:mfa/alice".into(),
-            30
-        )
-    );
+    assert_eq!(aws, (Some("arn".into()), "aws:iam::123456789012:mfa/alice".into(), 30));
     let h = |id| parse_id(id, OathType::Hotp);
     assert_eq!(h("Issuer:name"), (Some("Issuer".into()), "name".into(), 0));
-    assert_eq!(
-        h("30/Issuer:name"),
-        (Some("30/Issuer".into()), "name".into(), 0)
-    );
+    assert_eq!(h("30/Issuer:name"), (Some("30/Issuer".into()), "name".into(), 0));
     assert_eq!(h(":name"), (None, ":name".into(), 0));
     assert_eq!(h("plain"), (None, "plain".into(), 0));
 }
 
 #[test]
 fn format_then_parse_round_trips() {
-    for (issuer, name, period) in [
-        (Some("GitHub"), "bob", 30),
-        (None, "x", 60),
-        (Some("a b"), "c@d", 15),
-    ] {
+    for (issuer, name, period) in [(Some("GitHub"), "bob", 30), (None, "x", 60), (Some("a b"), "c@d", 15)] {
         let id = format_id(issuer, name, OathType::Totp, period);
-        assert_eq!(
-            parse_id(&id, OathType::Totp),
-            (issuer.map(String::from), name.to_owned(), period)
-        );
+        assert_eq!(parse_id(&id, OathType::Totp), (issuer.map(String::from), name.to_owned(), period));
     }
 }
 
 #[test]
 fn sorting_like_ykman() {
-    let mut creds: Vec<Credential> = ["b:z", "A:y", "carol", "60/a:x"]
-        .iter()
-        .map(|i| Credential::new(i.as_bytes().to_vec(), OathType::Totp))
-        .collect();
+    let mut creds: Vec<Credential> =
+        ["b:z", "A:y", "carol", "60/a:x"].iter().map(|i| Credential::new(i.as_bytes().to_vec(), OathType::Totp)).collect();
     creds.sort_by_key(|c| c.sort_key());
     let ids: Vec<String> = creds.iter().map(|c| c.id_str()).collect();
     assert_eq!(ids, ["60/a:x", "A:y", "b:z", "carol"]);
@@ -84,26 +50,14 @@ fn uri_parsing() {
     let d = CredentialData::from_uri("otpauth://totp/ACME%20Co:john.doe@email.com?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&issuer=ACME%20Co&algorithm=SHA256&digits=8&period=60&foo=bar").unwrap();
     assert_eq!(d.issuer.as_deref(), Some("ACME Co"));
     assert_eq!(d.name, "john.doe@email.com");
-    assert_eq!(
-        (d.algorithm, d.digits, d.period, d.oath_type),
-        (Algorithm::Sha256, 8, 60, OathType::Totp)
-    );
+    assert_eq!((d.algorithm, d.digits, d.period, d.oath_type), (Algorithm::Sha256, 8, 60, OathType::Totp));
     assert_eq!(d.id(), "60/ACME Co:john.doe@email.com");
     // issuer= wins over the label's issuer
-    let d =
-        CredentialData::from_uri("otpauth://totp/Label:alice?secret=JBSWY3DPEHPK3PXP&issuer=Param")
-            .unwrap();
+    let d = CredentialData::from_uri("otpauth://totp/Label:alice?secret=JBSWY3DPEHPK3PXP&issuer=Param").unwrap();
     assert_eq!(d.issuer.as_deref(), Some("Param"));
-    let d = CredentialData::from_uri(
-        "otpauth://hotp/alice?secret=jbswy3dpehpk3pxp%3D%3D&counter=42&algorithm=sha1",
-    )
-    .unwrap();
-    assert_eq!(
-        (d.oath_type, d.counter, d.issuer.clone()),
-        (OathType::Hotp, 42, None)
-    );
-    let d = CredentialData::from_uri("otpauth://totp/Steam:me?secret=JBSWY3DPEHPK3PXP&digits=5")
-        .unwrap();
+    let d = CredentialData::from_uri("otpauth://hotp/alice?secret=jbswy3dpehpk3pxp%3D%3D&counter=42&algorithm=sha1").unwrap();
+    assert_eq!((d.oath_type, d.counter, d.issuer.clone()), (OathType::Hotp, 42, None));
+    let d = CredentialData::from_uri("otpauth://totp/Steam:me?secret=JBSWY3DPEHPK3PXP&digits=5").unwrap();
     assert_eq!(d.digits, 6);
 }
 
@@ -112,22 +66,10 @@ fn uri_errors_are_clear_and_secret_free() {
     let cases = [
         ("otpauth://totp/alice", "no secret"),
         ("otpauth://totp/alice?secret=JBSW1!!", "not base32"),
-        (
-            "otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&algorithm=MD5",
-            "unknown algorithm",
-        ),
-        (
-            "otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&digits=9",
-            "9 digits",
-        ),
-        (
-            "otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&digits=5",
-            "5 digits",
-        ),
-        (
-            "otpauth://xotp/alice?secret=JBSWY3DPEHPK3PXP",
-            "totp or hotp",
-        ),
+        ("otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&algorithm=MD5", "unknown algorithm"),
+        ("otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&digits=9", "9 digits"),
+        ("otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&digits=5", "5 digits"),
+        ("otpauth://xotp/alice?secret=JBSWY3DPEHPK3PXP", "totp or hotp"),
         ("http://totp/alice?secret=JBSWY3DPEHPK3PXP", "otpauth://"),
         ("otpauth://totp/alice?secret=AA", "too short"),
         ("not a uri", "not a valid"),
@@ -141,10 +83,7 @@ fn uri_errors_are_clear_and_secret_free() {
 
 #[test]
 fn uri_round_trip() {
-    let mut d = CredentialData::from_uri(
-        "otpauth://totp/Ex%3Aample:a%20b?secret=JBSWY3DPEHPK3PXP&digits=7&period=45",
-    )
-    .unwrap();
+    let mut d = CredentialData::from_uri("otpauth://totp/Ex%3Aample:a%20b?secret=JBSWY3DPEHPK3PXP&digits=7&period=45").unwrap();
     d.issuer = Some("Ex/am ple".into());
     let back = CredentialData::from_uri(&d.to_uri()).unwrap();
     assert_eq!(back, d);
@@ -156,23 +95,13 @@ fn validation() {
     let mut d = CredentialData::totp(&"x".repeat(64), secret());
     assert!(d.validate().is_ok());
     d.name = "x".repeat(65);
-    assert!(matches!(
-        d.validate(),
-        Err(CredentialError::IdTooLong(_, 65))
-    ));
+    assert!(matches!(d.validate(), Err(CredentialError::IdTooLong(_, 65))));
     d.name = "é".repeat(32); // 64 bytes
     assert!(d.validate().is_ok());
     d.issuer = Some("i".into());
-    assert!(matches!(
-        d.validate(),
-        Err(CredentialError::IdTooLong(_, 66))
-    ));
+    assert!(matches!(d.validate(), Err(CredentialError::IdTooLong(_, 66))));
     let mut d = CredentialData::totp("a", Secret::new(vec![1]));
-    assert!(d
-        .validate()
-        .unwrap_err()
-        .to_string()
-        .contains("at least 2 bytes"));
+    assert!(d.validate().unwrap_err().to_string().contains("at least 2 bytes"));
     d.secret = secret();
     d.digits = 9;
     assert!(d.validate().is_err());

@@ -15,18 +15,11 @@ impl CardEnv for Fixed {
 }
 
 fn key() -> VirtualKey {
-    VirtualKey::new(KeyState::new(
-        DEFAULT_VERSION,
-        [1, 2, 3, 4, 5, 6, 7, 8],
-        Some(12345678),
-    ))
+    VirtualKey::new(KeyState::new(DEFAULT_VERSION, [1, 2, 3, 4, 5, 6, 7, 8], Some(12345678)))
 }
 
 fn run(k: &mut VirtualKey, hexcmd: &str) -> String {
-    hex::encode_upper(k.process(
-        &hex::decode(hexcmd.replace(' ', "")).unwrap(),
-        &mut Fixed { touch: true },
-    ))
+    hex::encode_upper(k.process(&hex::decode(hexcmd.replace(' ', "")).unwrap(), &mut Fixed { touch: true }))
 }
 
 /// A command with its Lc computed from the body.
@@ -36,15 +29,7 @@ fn cmd(header: &str, body: &str) -> String {
 }
 
 fn put(name: &str, kind: &str, extra: &str) -> String {
-    cmd(
-        "00010000",
-        &format!(
-            "71{:02X}{} 730E{kind}06{} {extra}",
-            name.len(),
-            hex::encode(name),
-            "31".repeat(12)
-        ),
-    )
+    cmd("00010000", &format!("71{:02X}{} 730E{kind}06{} {extra}", name.len(), hex::encode(name), "31".repeat(12)))
 }
 
 const SELECT: &str = "00A4040007A0000005272101";
@@ -63,9 +48,7 @@ fn management_reports_serial_and_version() {
     let mut k = key();
     let r = run(&mut k, "00A4040008A000000527471117");
     assert!(r.ends_with("9000"));
-    assert!(String::from_utf8(hex::decode(&r[..r.len() - 4]).unwrap())
-        .unwrap()
-        .ends_with("5.4.3"));
+    assert!(String::from_utf8(hex::decode(&r[..r.len() - 4]).unwrap()).unwrap().ends_with("5.4.3"));
     let info = run(&mut k, "001D0000");
     assert!(info.contains("020400BC614E"), "{info}");
     assert!(info.contains("0503050403"), "{info}");
@@ -102,13 +85,7 @@ fn put_refuses_bad_input() {
     // 65-byte name
     assert_eq!(run(&mut k, &put(&"a".repeat(65), "21", "")), "6A80");
     // name then key out of order
-    assert_eq!(
-        run(
-            &mut k,
-            &cmd("00010000", &format!("730E2106{} 710161", "00".repeat(12)))
-        ),
-        "6A80"
-    );
+    assert_eq!(run(&mut k, &cmd("00010000", &format!("730E2106{} 710161", "00".repeat(12)))), "6A80");
     assert!(k.state.credentials.is_empty());
     // RENAME before 5.3.0
     assert_eq!(run(&mut k, "0005000006710161710162"), "6D00");
@@ -131,8 +108,7 @@ fn touch_denied_and_only_increasing() {
     run(&mut k, SELECT);
     assert_eq!(run(&mut k, &put("a", "21", "7802")), "9000");
     let calc = "00A200010D710161740800000000000000 01".replace(' ', "");
-    let denied =
-        hex::encode_upper(k.process(&hex::decode(&calc).unwrap(), &mut Fixed { touch: false }));
+    let denied = hex::encode_upper(k.process(&hex::decode(&calc).unwrap(), &mut Fixed { touch: false }));
     assert_eq!(denied, "6982");
     assert!(run(&mut k, &calc).ends_with("9000"));
     // only increasing (property 01), never set by ykman but part of the protocol
@@ -145,10 +121,7 @@ fn touch_denied_and_only_increasing() {
 #[test]
 fn reset_works_while_locked_and_changes_the_salt() {
     let mut k = key();
-    k.state.access_key = Some(StoredAccessKey {
-        algorithm: 0x21,
-        key: vec![7; 16],
-    });
+    k.state.access_key = Some(StoredAccessKey { algorithm: 0x21, key: vec![7; 16] });
     run(&mut k, SELECT);
     assert_eq!(run(&mut k, "00A10000"), "6982");
     assert_eq!(run(&mut k, "0004DEAD"), "9000");
@@ -162,17 +135,10 @@ fn reset_works_while_locked_and_changes_the_salt() {
 fn power_cycle_drops_authentication() {
     let mut k = key();
     let access = otp::derive_access_key("pw", &k.state.salt);
-    k.state.access_key = Some(StoredAccessKey {
-        algorithm: 0x21,
-        key: access.as_bytes().to_vec(),
-    });
+    k.state.access_key = Some(StoredAccessKey { algorithm: 0x21, key: access.as_bytes().to_vec() });
     run(&mut k, SELECT);
     let proof = access.respond(&[0xA5; 8]);
-    let cmd = format!(
-        "00A3000020 7514{} 7408{}",
-        hex::encode(&proof),
-        "00".repeat(8)
-    );
+    let cmd = format!("00A3000020 7514{} 7408{}", hex::encode(&proof), "00".repeat(8));
     assert!(run(&mut k, &cmd).ends_with("9000"));
     assert_eq!(run(&mut k, "00A10000"), "9000");
     k.power_cycle();
