@@ -1,12 +1,13 @@
 //! `ykotp code`: one account's code alone on stdout, or a table of all of them.
 
+use super::config::Config;
 use super::device::{self, Link, Needs};
 use super::output;
 use super::prompt;
 use super::report::{CliError, Exit};
-use super::Global;
+use super::{secret, Global};
 use crate::oath::search::search;
-use crate::oath::{CalculatedEntry, Credential, OathType, Session};
+use crate::oath::{CalculatedEntry, Credential, CredentialData, OathType, Session};
 use crate::otp::Code;
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -28,6 +29,15 @@ pub struct CodeArgs {
     /// If fewer than SECONDS are left in the current window, wait for the next one
     #[arg(long, value_name = "SECONDS")]
     min_valid: Option<u64>,
+    /// Print this command's first output line right before the code (password+OTP logins)
+    #[arg(long, value_name = "CMD", conflicts_with = "json")]
+    prepend_cmd: Option<String>,
+    /// Compute the code in software from the account's fallback_cmd, without the key
+    #[arg(long, conflicts_with = "no_fallback")]
+    soft: bool,
+    /// Never fall back to software, even when no key holding the account is present
+    #[arg(long)]
+    no_fallback: bool,
 }
 
 /// The clock, read once at the edge.
@@ -64,6 +74,7 @@ pub struct CodeJson {
     touch: bool,
     #[serde(rename = "type")]
     oath_type: OathType,
+    source: &'static str,
 }
 
 impl CodeJson {
@@ -79,25 +90,107 @@ impl CodeJson {
             period: totp.then_some(c.period),
             touch: c.touch == Some(true),
             oath_type: c.oath_type,
+            source: "key",
         }
+    }
+
+    fn with_source(mut self, software: bool) -> Self {
+        if software {
+            self.source = "software";
+        }
+        self
     }
 }
 
 /// Runs `code`.
 pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
     let start = a.at.unwrap_or_else(now);
+    let Some(typed) = &a.query else {
+        return device::with_key(g, Needs::default(), |_, s| {
+            device::unlock(g, s)?;
+            print_all(g, a, s.calculate_all_codes(start)?)
+        });
+    };
+    let config = Config::load(g.config.as_deref())?;
+    let account = config.account(typed).cloned().unwrap_or_default();
+    let query = account.name.clone().unwrap_or_else(|| typed.clone());
+    // the password first: its command may ask for a passphrase, and the key waits for no one
+    let prefix = match a.prepend_cmd.as_deref().or(account.prepend_cmd.as_deref()) {
+        Some(cmd) => Some(secret::run_command(cmd, "prepend")?),
+        None => None,
+    };
+    let fallback = account.fallback_cmd.as_deref().filter(|_| !a.no_fallback);
+    let result = if a.soft {
+        let cmd = fallback.ok_or_else(|| no_fallback_cmd(typed, &config))?;
+        soft_codes(a, &query, cmd, start)
+    } else {
+        match key_codes(g, a, &query, start) {
+            Err(e) if fallback.is_some() && matches!(e.exit, Exit::Pcsc | Exit::NoKey | Exit::NoMatch) => {
+                output::status(&format!(
+                    "no key holding \"{query}\" is present ({}); computing the code in software from fallback_cmd",
+                    e.message
+                ));
+                soft_codes(a, &query, fallback.unwrap_or_default(), start)
+            }
+            other => other,
+        }
+    }?;
+    print_codes(g, &result, prefix.as_deref().map(|p| secret::first_line(p)))
+}
+
+fn no_fallback_cmd(typed: &str, config: &Config) -> CliError {
+    let file = config.path.as_ref().map_or("the config file".to_owned(), |p| p.display().to_string());
+    CliError::new(Exit::Usage, format!("--soft needs a fallback_cmd for \"{typed}\""))
+        .hint(format!("add [account.{typed}] with fallback_cmd = \"pass show …\" to {file} (see docs/config.md)"))
+}
+
+/// Codes and where they came from.
+struct Codes {
+    credential: Credential,
+    codes: Vec<Code>,
+    software: bool,
+}
+
+fn key_codes(g: &Global, a: &CodeArgs, query: &str, start: u64) -> Result<Codes, CliError> {
     device::with_key(g, Needs::default(), |_, s| {
         device::unlock(g, s)?;
-        match &a.query {
-            None => print_all(g, a, s.calculate_all_codes(start)?),
-            Some(q) => {
-                let entries = s.calculate_all(start)?;
-                let entry = pick(&entries, q, a.show_hidden)?;
-                let codes = codes_for(s, a, entry, start)?;
-                print_codes(g, &entry.credential, &codes)
-            }
-        }
+        let entries = s.calculate_all(start)?;
+        let entry = pick(&entries, query, a.show_hidden)?;
+        let codes = codes_for(s, a, entry, start)?;
+        Ok(Codes { credential: entry.credential.clone(), codes, software: false })
     })
+}
+
+/// The software engine, from the backup secret that `cmd` prints.
+fn soft_codes(a: &CodeArgs, query: &str, cmd: &str, start: u64) -> Result<Codes, CliError> {
+    let text = secret::run_command(cmd, "fallback")?;
+    let line = secret::first_line(text.trim_start()).trim();
+    let bad = |e: &dyn std::fmt::Display| CliError::new(Exit::Other, format!("the fallback secret for \"{query}\" is not usable: {e}"));
+    let data = if line.starts_with("otpauth://") {
+        CredentialData::from_uri(line).map_err(|e| bad(&e))?
+    } else {
+        // a bare secret takes the key's usual parameters and the period in the id
+        let (issuer, name, period) = crate::oath::credential::parse_id(query, OathType::Totp);
+        let mut d = CredentialData::totp(&name, crate::otp::decode_secret(line).map_err(|e| bad(&e))?);
+        d.issuer = issuer;
+        d.period = period;
+        d
+    };
+    let mut credential = Credential::new(query.as_bytes().to_vec(), data.oath_type);
+    credential.period = if data.oath_type == OathType::Totp { data.period } else { 0 };
+    credential.touch = Some(false);
+    let period = u64::from(data.period.max(1));
+    let t = skip_short_window(a, start, period, data.oath_type);
+    let codes = (0..u64::from(a.consecutive))
+        .map(|k| {
+            let at = t + k * period;
+            match data.oath_type {
+                OathType::Totp => Code::in_window(data.soft_code(at, 0, 0), at, data.period),
+                OathType::Hotp => Code { value: data.soft_code(0, 0, u64::from(data.counter) + k), valid_from: at, valid_to: u64::MAX },
+            }
+        })
+        .collect();
+    Ok(Codes { credential, codes, software: true })
 }
 
 /// Exactly one account, or an error that says why not.
@@ -117,20 +210,26 @@ pub fn pick<'a, C: AsRef<Credential>>(items: &'a [C], query: &str, show_hidden: 
     }
 }
 
-fn codes_for(s: &mut Session<Link<'_>>, a: &CodeArgs, entry: &CalculatedEntry, start: u64) -> Result<Vec<Code>, CliError> {
-    let cred = &entry.credential;
-    let period = u64::from(cred.period.max(1));
-    let mut t = start;
-    if let (Some(min), OathType::Totp) = (a.min_valid, cred.oath_type) {
-        let left = period - t % period;
-        if left < min {
+/// With --min-valid, the start of the next window when too little of this one is left
+/// (sleeping until then unless --at was given).
+fn skip_short_window(a: &CodeArgs, t: u64, period: u64, oath_type: OathType) -> u64 {
+    match (a.min_valid, oath_type) {
+        (Some(min), OathType::Totp) if period - t % period < min => {
+            let left = period - t % period;
             output::status(&format!("only {left}s left for this code; waiting for the next one"));
             if a.at.is_none() {
                 std::thread::sleep(Duration::from_secs(left));
             }
-            t += left;
+            t + left
         }
+        _ => t,
     }
+}
+
+fn codes_for(s: &mut Session<Link<'_>>, a: &CodeArgs, entry: &CalculatedEntry, start: u64) -> Result<Vec<Code>, CliError> {
+    let cred = &entry.credential;
+    let period = u64::from(cred.period.max(1));
+    let t = skip_short_window(a, start, period, cred.oath_type);
     let mut codes = Vec::with_capacity(a.consecutive as usize);
     for k in 0..u64::from(a.consecutive) {
         let at = t + k * period;
@@ -169,15 +268,18 @@ pub fn calculate_with_prompt(s: &mut Session<Link<'_>>, cred: &Credential, at: u
     Ok(result?)
 }
 
-fn print_codes(g: &Global, cred: &Credential, codes: &[Code]) -> Result<(), CliError> {
+fn print_codes(g: &Global, c: &Codes, prefix: Option<&str>) -> Result<(), CliError> {
     if g.json {
-        let rows: Vec<CodeJson> = codes.iter().map(|c| CodeJson::new(cred, Some(c))).collect();
+        let rows: Vec<CodeJson> = c.codes.iter().map(|code| CodeJson::new(&c.credential, Some(code)).with_source(c.software)).collect();
         return match &rows[..] {
             [one] => output::json(one),
             _ => output::json(&rows),
         };
     }
-    codes.iter().try_for_each(|c| output::line(&c.value))
+    c.codes.iter().try_for_each(|code| match prefix {
+        Some(p) => output::line(&zeroize::Zeroizing::new(format!("{p}{}", code.value))),
+        None => output::line(&code.value),
+    })
 }
 
 fn print_all(g: &Global, a: &CodeArgs, entries: Vec<CalculatedEntry>) -> Result<(), CliError> {

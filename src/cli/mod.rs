@@ -2,8 +2,11 @@
 //! The CLI owns wording, prompts, output formats and exit codes; the library owns types.
 
 mod calc;
+mod check;
 mod code;
+mod config;
 mod device;
+mod import;
 mod info;
 mod keystore;
 mod list;
@@ -47,6 +50,9 @@ pub struct Global {
     /// Print the APDU exchange on stderr (keys and MACs redacted)
     #[arg(long, global = true)]
     pub trace: bool,
+    /// The config file (default: $XDG_CONFIG_HOME/ykotp/config.toml)
+    #[arg(long, global = true, env = "YKOTP_CONFIG", value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     /// Command that prints the key's password (first line), for keys that are locked
     #[arg(long, global = true, env = "YKOTP_PASSWORD_CMD", value_name = "CMD")]
     pub password_cmd: Option<String>,
@@ -58,12 +64,16 @@ enum Command {
     Readers,
     /// Show the OATH applet: version, password, device id, serial, space used
     Info,
+    /// Import accounts: otpauth URIs, Google Authenticator exports, QR code images
+    Import(import::ImportArgs),
     /// List the accounts on the key
     List(list::ListArgs),
     /// Print codes: one account's code alone, or a table of all
     Code(code::CodeArgs),
     /// Compute codes in software from a backup secret (no key needed)
     Calc(calc::CalcArgs),
+    /// Prove that a backup secret matches the account on the key (prints neither)
+    Check(check::CheckArgs),
     /// Add an account (the secret goes into the key and never comes back out)
     Put(put::PutArgs),
     /// Delete an account
@@ -105,6 +115,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Code(a) => code::run(g, &a),
         Command::Put(a) => put::run(g, a),
         Command::Calc(a) => calc::run(g, &a),
+        Command::Check(a) => check::run(g, &a),
+        Command::Import(a) => import::run(g, &a),
         Command::Delete(a) => manage::delete(g, &a),
         Command::Rename(a) => manage::rename(g, &a),
         Command::Reset(a) => manage::reset(g, &a),

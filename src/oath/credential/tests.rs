@@ -109,3 +109,28 @@ fn validation() {
     d.name.clear();
     assert_eq!(d.validate(), Err(CredentialError::EmptyName));
 }
+
+#[test]
+fn uri_forms_seen_in_the_wild() {
+    let p = |u: &str| CredentialData::from_uri(u).unwrap();
+    let d = p("otpauth://totp/LinOTP:user?secret=JBSWY3DPEHPK3PXP&issuer=LinOTP");
+    assert_eq!((d.issuer.as_deref(), d.name.as_str(), d.id()), (Some("LinOTP"), "user", "LinOTP:user".to_owned()));
+    // %3A as the separator and %20 after it
+    let d = p("otpauth://totp/ACME%20Co%3A%20john%40example.com?secret=JBSWY3DPEHPK3PXP");
+    assert_eq!((d.issuer.as_deref(), d.name.as_str()), (Some("ACME Co"), "john@example.com"));
+    // padded, lower-case, spaced secrets
+    let d = p("otpauth://totp/x?secret=jbsw%20y3dp%20ehpk%203pxp%3D%3D%3D%3D");
+    assert_eq!(encode_secret(d.secret.as_bytes()), "JBSWY3DPEHPK3PXP");
+    let d = p("otpauth://totp/x?secret=jbswy3dpehpk3pxp====");
+    assert_eq!(encode_secret(d.secret.as_bytes()), "JBSWY3DPEHPK3PXP");
+    // the label and the parameter disagree: the parameter wins, like ykman
+    assert_eq!(p("otpauth://totp/Old:me?secret=JBSWY3DPEHPK3PXP&issuer=New").id(), "New:me");
+    // no issuer anywhere
+    let d = p("otpauth://totp/me?secret=JBSWY3DPEHPK3PXP");
+    assert_eq!((d.issuer.clone(), d.id()), (None, "me".to_owned()));
+    // unknown and de-facto extra parameters are ignored
+    let d = p("otpauth://totp/me?secret=JBSWY3DPEHPK3PXP&image=https%3A%2F%2Fx%2Fy.png&color=red&foo=bar&algorithm=sha256");
+    assert_eq!(d.algorithm, Algorithm::Sha256);
+    // an empty issuer parameter is no issuer
+    assert_eq!(p("otpauth://totp/me?secret=JBSWY3DPEHPK3PXP&issuer=").id(), "me");
+}

@@ -1,0 +1,129 @@
+//! `ykotp check`: proves that a backup secret matches what is on the key, by comparing
+//! the key's current code with the software engine's, printing neither.
+
+use super::code::{calculate_with_prompt, now, pick};
+use super::config::Config;
+use super::device::{self, Needs};
+use super::report::{CliError, Exit};
+use super::{output, secret, Global};
+use crate::oath::{CredentialData, OathType};
+use crate::otp::decode_secret;
+use std::path::PathBuf;
+
+/// Arguments of `check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The account (as for `code`; a config [account.NAME] maps it and gives fallback_cmd)
+    name: String,
+    /// `-` reads the backup secret from stdin
+    secret: Option<String>,
+    /// Take the backup secret from this command (default: the account's fallback_cmd)
+    #[arg(long, value_name = "CMD", conflicts_with_all = ["secret", "secret_file"])]
+    secret_cmd: Option<String>,
+    /// Take the backup secret from the first line of this file
+    #[arg(long, value_name = "FILE", conflicts_with = "secret")]
+    secret_file: Option<PathBuf>,
+    /// HOTP: how many counter values to search, from --counter on
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    window: u64,
+    /// HOTP: the first counter value to search
+    #[arg(short, long, default_value_t = 0)]
+    counter: u64,
+}
+
+/// Runs `check`.
+pub fn run(g: &Global, a: &CheckArgs) -> Result<(), CliError> {
+    let config = Config::load(g.config.as_deref())?;
+    let account = config.account(&a.name).cloned().unwrap_or_default();
+    let query = account.name.clone().unwrap_or_else(|| a.name.clone());
+    let command =
+        a.secret_cmd.as_deref().or(if a.secret.is_none() && a.secret_file.is_none() { account.fallback_cmd.as_deref() } else { None });
+    if command.is_none() && a.secret.is_none() && a.secret_file.is_none() {
+        return Err(CliError::new(Exit::Usage, format!("no backup secret to check for \"{}\"", a.name))
+            .hint("give one with --secret-cmd 'pass show …', --secret-file FILE or `-` (stdin), or set fallback_cmd in the config"));
+    }
+    let text = secret::Source { positional: a.secret.as_deref(), command, file: a.secret_file.as_deref() }.read()?;
+    let t = now();
+    let (id, verdict) = device::with_key(g, Needs::default(), |_, s| {
+        device::unlock(g, s)?;
+        let entries = s.calculate_all(t)?;
+        let entry = pick(&entries, &query, true)?;
+        let cred = &entry.credential;
+        let algorithm = s.list()?.into_iter().find(|c| c.id == cred.id).and_then(|c| c.algorithm).unwrap_or(crate::otp::Algorithm::Sha1);
+        let backup = backup(&text, cred.oath_type, algorithm, entry.digits, cred.period)?;
+        if backup.oath_type != cred.oath_type {
+            return Ok((
+                cred.id_str(),
+                Verdict::Differs(format!("the backup is {} but the key's account is {}", backup.oath_type, cred.oath_type)),
+            ));
+        }
+        let key_code = match &entry.code {
+            Some(c) => c.clone(),
+            None => calculate_with_prompt(s, cred, t)?,
+        };
+        let verdict = match cred.oath_type {
+            OathType::Totp if backup.soft_code(t, 0, 0) == key_code.value => Verdict::Same(None),
+            OathType::Totp => Verdict::Differs(describe(&backup, algorithm, entry.digits, cred.period)),
+            OathType::Hotp => {
+                output::status("checking a HOTP account used up one of its codes");
+                match (a.counter..=a.counter.saturating_add(a.window)).find(|c| backup.soft_code(0, 0, *c) == key_code.value) {
+                    Some(c) => Verdict::Same(Some(c)),
+                    None => Verdict::Differs(format!(
+                        "no counter from {} to {} gives the key's code",
+                        a.counter,
+                        a.counter.saturating_add(a.window)
+                    )),
+                }
+            }
+        };
+        Ok((cred.id_str(), verdict))
+    })?;
+    match verdict {
+        Verdict::Same(counter) => {
+            if g.json {
+                return output::json(&serde_json::json!({ "id": id, "match": true, "counter": counter }));
+            }
+            let at = counter.map_or(String::new(), |c| format!(" (at counter {c}; the key's counter is now {})", c + 1));
+            output::status(&format!("the backup matches \"{id}\" on the key{at}"));
+            Ok(())
+        }
+        Verdict::Differs(why) => Err(CliError::new(Exit::Mismatch, format!("the backup does not match \"{id}\" on the key")).hint(why)),
+    }
+}
+
+enum Verdict {
+    Same(Option<u64>),
+    Differs(String),
+}
+
+/// The backup as a credential: a URI says everything; a bare secret takes the key's parameters.
+fn backup(text: &str, oath_type: OathType, algorithm: crate::otp::Algorithm, digits: u8, period: u32) -> Result<CredentialData, CliError> {
+    let bad = |e: &dyn std::fmt::Display| CliError::new(Exit::Usage, format!("the backup secret is not usable: {e}"));
+    if text.starts_with("otpauth://") {
+        return CredentialData::from_uri(text).map_err(|e| bad(&e));
+    }
+    let mut d = CredentialData::totp("backup", decode_secret(text).map_err(|e| bad(&e))?);
+    d.oath_type = oath_type;
+    d.algorithm = algorithm;
+    d.digits = digits;
+    d.period = period.max(1);
+    Ok(d)
+}
+
+fn describe(backup: &CredentialData, algorithm: crate::otp::Algorithm, digits: u8, period: u32) -> String {
+    let mut diffs = Vec::new();
+    if backup.algorithm != algorithm {
+        diffs.push(format!("the backup uses {} but the key {algorithm}", backup.algorithm));
+    }
+    if backup.digits != digits {
+        diffs.push(format!("the backup has {} digits but the key {digits}", backup.digits));
+    }
+    if backup.period != period {
+        diffs.push(format!("the backup's period is {}s but the key's {period}s", backup.period));
+    }
+    if diffs.is_empty() {
+        "the secrets differ: this backup is not the secret stored on the key".to_owned()
+    } else {
+        diffs.join("; ")
+    }
+}

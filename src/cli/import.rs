@@ -1,0 +1,197 @@
+//! `ykotp import`: otpauth URIs (one per line), Google Authenticator exports
+//! (`otpauth-migration://`, several batches), and PNG/JPEG images of their QR codes.
+//! Everything is read and checked before anything is written.
+
+use super::device::{self, Needs};
+use super::report::{CliError, Exit};
+use super::{output, Global};
+use crate::migration;
+use crate::oath::proto::Version;
+use crate::oath::CredentialData;
+use crate::otp::Algorithm;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+/// Arguments of `import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// A text file of URIs, or a PNG/JPEG image of a QR code; `-` or nothing reads stdin
+    file: Option<PathBuf>,
+    /// Show what would be written, and write nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Overwrite accounts that already exist (otherwise they are skipped)
+    #[arg(short, long)]
+    force: bool,
+    /// Require a touch for every imported account
+    #[arg(short, long)]
+    touch: bool,
+}
+
+/// The texts in the input: lines of a text file, or the QR codes of an image.
+fn texts(a: &ImportArgs) -> Result<Vec<(String, zeroize::Zeroizing<String>)>, CliError> {
+    let (name, bytes) = match a.file.as_deref() {
+        None => ("stdin".to_owned(), read_stdin()?),
+        Some(p) if p.as_os_str() == "-" => ("stdin".to_owned(), read_stdin()?),
+        Some(p) => (
+            p.display().to_string(),
+            zeroize::Zeroizing::new(std::fs::read(p).map_err(|e| CliError::new(Exit::Other, format!("cannot read {}: {e}", p.display())))?),
+        ),
+    };
+    if bytes.starts_with(b"\x89PNG") || bytes.starts_with(&[0xFF, 0xD8]) {
+        return qr_codes(&name, &bytes);
+    }
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| CliError::new(Exit::Usage, format!("{name} is neither text nor a PNG/JPEG image")))?;
+    Ok(text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|(i, l)| (format!("{name}:{}", i + 1), zeroize::Zeroizing::new(l.trim().to_owned())))
+        .collect())
+}
+
+fn read_stdin() -> Result<zeroize::Zeroizing<Vec<u8>>, CliError> {
+    use std::io::Read;
+    let mut b = zeroize::Zeroizing::new(Vec::new());
+    std::io::stdin().read_to_end(&mut b).map_err(|e| CliError::new(Exit::Other, format!("cannot read stdin: {e}")))?;
+    Ok(b)
+}
+
+fn qr_codes(name: &str, bytes: &[u8]) -> Result<Vec<(String, zeroize::Zeroizing<String>)>, CliError> {
+    let img = image::load_from_memory(bytes).map_err(|e| CliError::new(Exit::Usage, format!("cannot decode the image {name}: {e}")))?;
+    let mut prepared = rqrr::PreparedImage::prepare(img.to_luma8());
+    let mut out = Vec::new();
+    for (i, grid) in prepared.detect_grids().into_iter().enumerate() {
+        let (_, content) =
+            grid.decode().map_err(|e| CliError::new(Exit::Usage, format!("QR code {} in {name} cannot be read: {e}", i + 1)))?;
+        out.push((format!("{name} (QR code {})", i + 1), zeroize::Zeroizing::new(content)));
+    }
+    if out.is_empty() {
+        return Err(
+            CliError::new(Exit::Usage, format!("no QR code found in {name}")).hint("crop the image to the code, or export it larger")
+        );
+    }
+    Ok(out)
+}
+
+/// Every account in the input, or every problem in it.
+fn accounts(texts: &[(String, zeroize::Zeroizing<String>)]) -> Result<Vec<CredentialData>, CliError> {
+    let (mut found, mut problems) = (Vec::new(), Vec::new());
+    for (place, text) in texts {
+        if text.starts_with("otpauth-migration://") {
+            match migration::parse(text) {
+                Ok(batch) => found.extend(batch.accounts),
+                Err(e) => problems.push(format!("{place}: {e}")),
+            }
+        } else if text.starts_with("otpauth://") {
+            match CredentialData::from_uri(text) {
+                Ok(d) => found.push(d),
+                Err(e) => problems.push(format!("{place}: {e}")),
+            }
+        } else {
+            problems.push(format!("{place}: not an otpauth:// or otpauth-migration:// URI"));
+        }
+    }
+    if let Some(first) = problems.first() {
+        let mut e =
+            CliError::new(Exit::Usage, format!("{} problem(s) in the input; nothing was imported", problems.len())).hint(first.clone());
+        for p in problems.iter().skip(1) {
+            e = e.hint(p.clone());
+        }
+        return Err(e);
+    }
+    Ok(found)
+}
+
+#[derive(serde::Serialize)]
+struct Outcome {
+    added: Vec<String>,
+    overwritten: Vec<String>,
+    skipped: Vec<Skip>,
+}
+
+#[derive(serde::Serialize)]
+struct Skip {
+    id: String,
+    why: String,
+}
+
+/// Runs `import`.
+pub fn run(g: &Global, a: &ImportArgs) -> Result<(), CliError> {
+    let mut found = accounts(&texts(a)?)?;
+    for d in &mut found {
+        d.touch |= a.touch;
+    }
+    if a.dry_run {
+        return dry_run(g, &found);
+    }
+    let outcome = device::with_key(g, Needs::default(), |_, s| {
+        device::unlock(g, s)?;
+        let v = s.version();
+        let existing: BTreeSet<Vec<u8>> = s.list()?.into_iter().map(|c| c.id).collect();
+        let mut out = Outcome { added: Vec::new(), overwritten: Vec::new(), skipped: Vec::new() };
+        let mut plan = Vec::new();
+        let mut seen = BTreeSet::new();
+        for d in &found {
+            let id = d.id();
+            let skip = |why: &str| Skip { id: id.clone(), why: why.to_owned() };
+            if !seen.insert(id.clone()) {
+                out.skipped.push(skip("appears twice in the input; the first was used"));
+            } else if d.algorithm == Algorithm::Sha512 && !v.supports_sha512() {
+                out.skipped.push(skip(&format!("SHA-512 needs firmware 4.3.1; this key has {v}")));
+            } else if d.touch && !v.supports_touch() {
+                out.skipped.push(skip(&format!("touch needs firmware {}; this key has {v}", Version(4, 2, 6))));
+            } else if existing.contains(id.as_bytes()) && !a.force {
+                out.skipped.push(skip("already on the key (use --force to overwrite)"));
+            } else {
+                plan.push(d);
+            }
+        }
+        let new = plan.iter().filter(|d| !existing.contains(d.id().as_bytes())).count();
+        if existing.len() + new > v.capacity() {
+            return Err(CliError::new(
+                Exit::Unsupported,
+                format!("{new} new account(s) do not fit: {} of {} are used", existing.len(), v.capacity()),
+            )
+            .hint("nothing was imported; delete accounts first, or import fewer"));
+        }
+        for d in plan {
+            s.put(d)?;
+            if existing.contains(d.id().as_bytes()) {
+                out.overwritten.push(d.id())
+            } else {
+                out.added.push(d.id())
+            }
+        }
+        Ok(out)
+    })?;
+    report(g, &outcome)
+}
+
+fn dry_run(g: &Global, found: &[CredentialData]) -> Result<(), CliError> {
+    if g.json {
+        let rows: Vec<_> = found
+            .iter()
+            .map(|d| serde_json::json!({ "id": d.id(), "type": d.oath_type, "algorithm": d.algorithm, "digits": d.digits, "period": d.period, "counter": d.counter, "touch": d.touch }))
+            .collect();
+        return output::json(&rows);
+    }
+    let mut rows = vec![vec!["WOULD IMPORT".into(), "TYPE".into(), "ALGORITHM".into(), "DIGITS".into(), "PERIOD".into()]];
+    rows.extend(found.iter().map(|d| {
+        let period = if d.oath_type == crate::oath::OathType::Totp { format!("{}s", d.period) } else { format!("counter {}", d.counter) };
+        vec![d.id(), d.oath_type.to_string(), d.algorithm.to_string(), d.digits.to_string(), period]
+    }));
+    output::table(&rows)
+}
+
+fn report(g: &Global, o: &Outcome) -> Result<(), CliError> {
+    for s in &o.skipped {
+        output::status(&format!("warning: skipped \"{}\": {}", s.id, s.why));
+    }
+    if g.json {
+        return output::json(o);
+    }
+    output::status(&format!("imported {} account(s), overwrote {}, skipped {}", o.added.len(), o.overwritten.len(), o.skipped.len()));
+    Ok(())
+}
