@@ -31,7 +31,7 @@ fn calc_equals_oathtool_over_a_generated_matrix() {
         let alg = rng.pick(&["sha1", "sha256", "sha512"]);
         let digits = rng.pick(&["6", "7", "8"]);
         let window = rng.pick(&["0", "1", "3"]);
-        let (ours, theirs): (Vec<String>, Vec<String>) = if rng.next() % 4 == 0 {
+        let (ours, theirs): (Vec<String>, Vec<String>) = if rng.next().is_multiple_of(4) {
             let counter = (rng.next() % 1_000_000).to_string();
             // oathtool's HOTP is HMAC-SHA1 only
             let ours = ["-o", "hotp", "--digits", digits, "-c", &counter, "--window", window].map(String::from).to_vec();
