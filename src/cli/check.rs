@@ -3,7 +3,7 @@
 
 use super::code::{calculate_with_prompt, now, pick};
 use super::config::Config;
-use super::device::{self, Needs};
+use super::device;
 use super::report::{CliError, Exit};
 use super::{output, secret, Global};
 use crate::oath::{CredentialData, OathType};
@@ -44,7 +44,7 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<(), CliError> {
     }
     let text = secret::Source { positional: a.secret.as_deref(), command, file: a.secret_file.as_deref() }.read()?;
     let t = now();
-    let (id, verdict) = device::with_key(g, Needs::default(), |_, s| {
+    let (id, verdict) = device::with_key_holding(g, &query, true, |_, s| {
         device::unlock(g, s)?;
         let entries = s.calculate_all(t)?;
         let entry = pick(&entries, &query, true)?;

@@ -5,7 +5,7 @@ use super::device::{self, Link, Needs};
 use super::output;
 use super::prompt;
 use super::report::{CliError, Exit};
-use super::{secret, Global};
+use super::{fresh, secret, Global};
 use crate::oath::search::search;
 use crate::oath::{CalculatedEntry, Credential, CredentialData, OathType, Session};
 use crate::otp::Code;
@@ -38,6 +38,9 @@ pub struct CodeArgs {
     /// Never fall back to software, even when no key holding the account is present
     #[arg(long)]
     no_fallback: bool,
+    /// Never print the same TOTP code twice: wait for the next window if this one's was printed
+    #[arg(long)]
+    fresh: bool,
 }
 
 /// The clock, read once at the edge.
@@ -135,7 +138,14 @@ pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
             other => other,
         }
     }?;
-    print_codes(g, &result, prefix.as_deref().map(|p| secret::first_line(p)))
+    print_codes(g, &result, prefix.as_deref().map(|p| secret::first_line(p)))?;
+    if a.fresh && result.credential.oath_type == OathType::Totp {
+        let period = u64::from(result.credential.period.max(1));
+        if let Some(last) = result.codes.last() {
+            fresh::remember(&result.credential.id_str(), period, last.valid_from / period)?;
+        }
+    }
+    Ok(())
 }
 
 fn no_fallback_cmd(typed: &str, config: &Config) -> CliError {
@@ -152,7 +162,7 @@ struct Codes {
 }
 
 fn key_codes(g: &Global, a: &CodeArgs, query: &str, start: u64) -> Result<Codes, CliError> {
-    device::with_key(g, Needs::default(), |_, s| {
+    device::with_key_holding(g, query, a.show_hidden, |_, s| {
         device::unlock(g, s)?;
         let entries = s.calculate_all(start)?;
         let entry = pick(&entries, query, a.show_hidden)?;
@@ -180,7 +190,7 @@ fn soft_codes(a: &CodeArgs, query: &str, cmd: &str, start: u64) -> Result<Codes,
     credential.period = if data.oath_type == OathType::Totp { data.period } else { 0 };
     credential.touch = Some(false);
     let period = u64::from(data.period.max(1));
-    let t = skip_short_window(a, start, period, data.oath_type);
+    let t = choose_window(a, start, period, data.oath_type, query)?;
     let codes = (0..u64::from(a.consecutive))
         .map(|k| {
             let at = t + k * period;
@@ -210,26 +220,44 @@ pub fn pick<'a, C: AsRef<Credential>>(items: &'a [C], query: &str, show_hidden: 
     }
 }
 
-/// With --min-valid, the start of the next window when too little of this one is left
-/// (sleeping until then unless --at was given).
-fn skip_short_window(a: &CodeArgs, t: u64, period: u64, oath_type: OathType) -> u64 {
-    match (a.min_valid, oath_type) {
-        (Some(min), OathType::Totp) if period - t % period < min => {
-            let left = period - t % period;
-            output::status(&format!("only {left}s left for this code; waiting for the next one"));
-            if a.at.is_none() {
-                std::thread::sleep(Duration::from_secs(left));
-            }
-            t + left
-        }
-        _ => t,
+/// The time to compute for: the next window when --min-valid finds too little of this
+/// one left, or when --fresh finds this window's code already printed. Sleeps until then
+/// unless --at was given.
+fn choose_window(a: &CodeArgs, t: u64, period: u64, oath_type: OathType, id: &str) -> Result<u64, CliError> {
+    if oath_type != OathType::Totp {
+        return Ok(t);
     }
+    let mut target = t;
+    if let Some(min) = a.min_valid {
+        let left = period - t % period;
+        if left < min {
+            output::status(&format!("only {left}s left for this code; waiting for the next one"));
+            target = t + left;
+        }
+    }
+    if a.fresh {
+        if let Some(last) = fresh::last_step(id, period)? {
+            // a step far ahead means the clock went back: do not wait for hours
+            if last >= target / period && (last + 1) * period <= t + 2 * period {
+                let next = (last + 1) * period;
+                output::status(&format!(
+                    "the code of this window was printed already (--fresh); waiting {}s for a new one",
+                    next.saturating_sub(t)
+                ));
+                target = next;
+            }
+        }
+    }
+    if target > t && a.at.is_none() {
+        std::thread::sleep(Duration::from_secs(target - t));
+    }
+    Ok(target)
 }
 
 fn codes_for(s: &mut Session<Link<'_>>, a: &CodeArgs, entry: &CalculatedEntry, start: u64) -> Result<Vec<Code>, CliError> {
     let cred = &entry.credential;
     let period = u64::from(cred.period.max(1));
-    let t = skip_short_window(a, start, period, cred.oath_type);
+    let t = choose_window(a, start, period, cred.oath_type, &cred.id_str())?;
     let mut codes = Vec::with_capacity(a.consecutive as usize);
     for k in 0..u64::from(a.consecutive) {
         let at = t + k * period;

@@ -60,6 +60,97 @@ pub fn with_key<R>(
     card.transaction(|t| run_on(g, needs, ctx, t, f))?
 }
 
+/// Runs `f` on every key the selectors allow (all attached OATH keys without a
+/// selector), one transaction each, in reader order.
+pub fn each_key<R>(
+    g: &Global,
+    mut f: impl FnMut(&KeyCtx, &mut Session<Link<'_>>) -> Result<R, CliError>,
+) -> Result<Vec<(KeyCtx, R)>, CliError> {
+    if virtual_path(g).is_some() {
+        let mut ctx = None;
+        let r = with_key(g, Needs { serial: true }, |c, s| {
+            ctx = Some(c.clone());
+            f(c, s)
+        })?;
+        return Ok(ctx.map(|c| (c, r)).into_iter().collect());
+    }
+    let pcsc = Pcsc::establish()?;
+    let mut out = Vec::new();
+    for reader in oath_readers(g, &pcsc)? {
+        let mut card = pcsc.connect(&reader)?;
+        let mut ctx = None;
+        let r = card.transaction(|t| {
+            run_on(g, Needs { serial: true }, KeyCtx { reader: reader.clone(), serial: None }, t, |c, s| {
+                ctx = Some(c.clone());
+                f(c, s)
+            })
+        })??;
+        out.extend(ctx.map(|c| (c, r)));
+    }
+    Ok(out)
+}
+
+/// The readers holding an OATH key that `--reader`/`--device` allow.
+fn oath_readers(g: &Global, pcsc: &Pcsc) -> Result<Vec<String>, CliError> {
+    let readers = pcsc.readers()?;
+    if readers.is_empty() {
+        return Err(TransportError::NoReaders.into());
+    }
+    let wanted = g.reader.as_deref().map(str::to_lowercase);
+    let present: Vec<_> = readers.into_iter().filter(|(n, p)| *p && wanted.as_ref().is_none_or(|w| n.to_lowercase().contains(w))).collect();
+    let keys: Vec<String> = probe_all(g, pcsc, &present)
+        .into_iter()
+        .filter(|p| p.oath && g.device.as_deref().is_none_or(|d| matches_device(d, p.serial, p.device_id.as_deref().unwrap_or(""))))
+        .map(|p| p.reader)
+        .collect();
+    if keys.is_empty() {
+        return Err(CliError::new(Exit::NoKey, "no key with an OATH applet found")
+            .hint("insert your YubiKey; `ykotp readers` lists what pcscd sees"));
+    }
+    Ok(keys)
+}
+
+/// Like [`with_key`], but with several keys attached and no selector, uses the one key
+/// that holds `query` (an error when none or several do).
+pub fn with_key_holding<R>(
+    g: &Global,
+    query: &str,
+    show_hidden: bool,
+    f: impl FnOnce(&KeyCtx, &mut Session<Link<'_>>) -> Result<R, CliError>,
+) -> Result<R, CliError> {
+    if virtual_path(g).is_some() || g.reader.is_some() || g.device.is_some() {
+        return with_key(g, Needs::default(), f);
+    }
+    let pcsc = Pcsc::establish()?;
+    let present: Vec<String> = pcsc.readers()?.into_iter().filter(|(_, p)| *p).map(|(n, _)| n).collect();
+    if present.len() <= 1 {
+        return with_key(g, Needs::default(), f);
+    }
+    let holders = each_key(g, |ctx, s| {
+        unlock(g, s)?;
+        let creds = s.list()?;
+        Ok((ctx.serial, s.device_id(), !crate::oath::search::search(&creds, query, show_hidden).is_empty()))
+    })?;
+    let keys = holders.len();
+    let holding: Vec<_> = holders.into_iter().filter(|(_, (_, _, has))| *has).collect();
+    match &holding[..] {
+        [(ctx, _)] => {
+            let mut card = pcsc.connect(&ctx.reader)?;
+            card.transaction(|t| run_on(g, Needs::default(), KeyCtx { reader: ctx.reader.clone(), serial: None }, t, f))?
+        }
+        [] => Err(CliError::new(Exit::NoMatch, format!("no account matches \"{query}\" on any of the {keys} keys"))
+            .hint("run `ykotp list --all-keys` to see the accounts")),
+        many => {
+            let mut e = CliError::new(Exit::NoKey, format!("\"{query}\" is on {} keys; choose one with --device", many.len()));
+            for (ctx, (serial, id, _)) in many {
+                let serial = serial.map_or("serial hidden".to_owned(), |s| format!("serial {s}"));
+                e = e.hint(format!("\"{}\": {serial}, device id {id}", ctx.reader));
+            }
+            Err(e)
+        }
+    }
+}
+
 fn run_on<R>(
     g: &Global,
     needs: Needs,

@@ -1,11 +1,11 @@
 //! `ykotp list`: the accounts on the key, sorted as ykman sorts them.
 
-use super::device::{self, Needs};
+use super::device::{self, KeyCtx, Link, Needs};
 use super::output;
 use super::report::CliError;
 use super::Global;
 use crate::oath::search::search;
-use crate::oath::{Credential, OathType};
+use crate::oath::{Credential, OathType, Session};
 use std::collections::HashMap;
 
 /// Arguments of `list`.
@@ -19,10 +19,15 @@ pub struct ListArgs {
     /// Show type, algorithm, digits, period and touch
     #[arg(short, long)]
     long: bool,
+    /// List the accounts of every attached key, with a column saying which key
+    #[arg(long)]
+    all_keys: bool,
 }
 
 #[derive(serde::Serialize)]
 struct Row {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
     id: String,
     issuer: Option<String>,
     name: String,
@@ -36,11 +41,11 @@ struct Row {
 
 /// Runs `list`.
 pub fn run(g: &Global, a: &ListArgs) -> Result<(), CliError> {
-    let (creds, details) = device::with_key(g, Needs::default(), |_, s| {
+    let read = |s: &mut Session<Link<'_>>| -> Result<KeyAccounts, CliError> {
         device::unlock(g, s)?;
         let creds = s.list()?;
         // LIST does not say digits or touch; CALCULATE ALL does, without touching anything
-        let details: HashMap<Vec<u8>, (u8, bool)> = if a.long || g.json {
+        let details: Details = if a.long || g.json {
             s.calculate_all(super::code::now())?
                 .into_iter()
                 .map(|e| (e.credential.id.clone(), (e.digits, e.credential.touch == Some(true))))
@@ -49,43 +54,72 @@ pub fn run(g: &Global, a: &ListArgs) -> Result<(), CliError> {
             HashMap::new()
         };
         Ok((creds, details))
-    })?;
-    let mut found: Vec<&Credential> = search(&creds, a.query.as_deref().unwrap_or(""), a.show_hidden);
-    found.sort_by_key(|c| c.sort_key());
-    let rows: Vec<Row> = found
-        .iter()
-        .map(|c| {
-            let d = details.get(&c.id);
-            Row {
-                id: c.id_str(),
-                issuer: c.issuer.clone(),
-                name: c.name.clone(),
-                oath_type: c.oath_type,
-                algorithm: c.algorithm.map(|a| a.to_string()),
-                digits: d.map(|d| d.0),
-                period: (c.oath_type == OathType::Totp).then_some(c.period),
-                touch: d.map(|d| d.1),
-            }
-        })
-        .collect();
+    };
+    let keys: Vec<(Option<String>, KeyAccounts)> = if a.all_keys {
+        device::each_key(g, |_, s| read(s))?.into_iter().map(|(ctx, r)| (Some(key_label(&ctx)), r)).collect()
+    } else {
+        vec![(None, device::with_key(g, Needs::default(), |_, s| read(s))?)]
+    };
+    let mut rows = Vec::new();
+    for (key, (creds, details)) in &keys {
+        let mut found: Vec<&Credential> = search(creds, a.query.as_deref().unwrap_or(""), a.show_hidden);
+        found.sort_by_key(|c| c.sort_key());
+        rows.extend(found.iter().map(|c| row(key.clone(), c, details.get(&c.id))));
+    }
+    if a.all_keys {
+        rows.sort_by(|x, y| (x.sort_key(), &x.key).cmp(&(y.sort_key(), &y.key)));
+    }
+    print(g, a, &rows)
+}
+
+type Details = HashMap<Vec<u8>, (u8, bool)>;
+type KeyAccounts = (Vec<Credential>, Details);
+
+/// How a key is named in a KEY column: its serial, else its reader.
+pub fn key_label(ctx: &KeyCtx) -> String {
+    ctx.serial.map_or_else(|| ctx.reader.clone(), |s| s.to_string())
+}
+
+fn row(key: Option<String>, c: &Credential, d: Option<&(u8, bool)>) -> Row {
+    Row {
+        key,
+        id: c.id_str(),
+        issuer: c.issuer.clone(),
+        name: c.name.clone(),
+        oath_type: c.oath_type,
+        algorithm: c.algorithm.map(|a| a.to_string()),
+        digits: d.map(|d| d.0),
+        period: (c.oath_type == OathType::Totp).then_some(c.period),
+        touch: d.map(|d| d.1),
+    }
+}
+
+impl Row {
+    fn sort_key(&self) -> (String, String) {
+        (self.issuer.as_deref().unwrap_or(&self.name).to_lowercase(), self.name.to_lowercase())
+    }
+}
+
+fn print(g: &Global, a: &ListArgs, rows: &[Row]) -> Result<(), CliError> {
     if g.json {
         return output::json(&rows);
-    }
-    if !a.long {
-        return rows.iter().try_for_each(|r| output::line(&r.id));
     }
     let dash = || "-".to_owned();
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            vec![
-                r.id.clone(),
-                r.oath_type.to_string(),
-                r.algorithm.clone().unwrap_or_else(dash),
-                r.digits.map_or_else(dash, |d| d.to_string()),
-                r.period.map_or_else(dash, |p| format!("{p}s")),
-                if r.touch == Some(true) { "touch".into() } else { dash() },
-            ]
+            let mut cells: Vec<String> = r.key.iter().cloned().collect();
+            cells.push(r.id.clone());
+            if a.long {
+                cells.extend([
+                    r.oath_type.to_string(),
+                    r.algorithm.clone().unwrap_or_else(dash),
+                    r.digits.map_or_else(dash, |d| d.to_string()),
+                    r.period.map_or_else(dash, |p| format!("{p}s")),
+                    if r.touch == Some(true) { "touch".into() } else { dash() },
+                ]);
+            }
+            cells
         })
         .collect();
     output::table(&table)

@@ -6,6 +6,8 @@ mod check;
 mod code;
 mod config;
 mod device;
+mod doctor;
+mod fresh;
 mod import;
 mod info;
 mod keystore;
@@ -85,6 +87,15 @@ enum Command {
     /// Set, change, clear, remember or forget the key's password
     #[command(subcommand)]
     Password(password::PasswordCommand),
+    /// Check pcscd, readers, keys, the clock and the config, and say how to fix problems
+    Doctor,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff)
+    Man,
     /// Run a virtual YubiKey (for tests and demos)
     #[command(subcommand)]
     Virtual(virtual_cmd::VirtualCommand),
@@ -122,5 +133,17 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Reset(a) => manage::reset(g, &a),
         Command::Password(c) => password::run(g, c),
         Command::Virtual(c) => virtual_cmd::run(g, c),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "ykotp", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Doctor => doctor::run(g),
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut page)
+                .map_err(|e| CliError::new(Exit::Other, format!("cannot render the manual page: {e}")))?;
+            output::line(String::from_utf8_lossy(&page).trim_end())
+        }
     }
 }

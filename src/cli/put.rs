@@ -1,11 +1,12 @@
 //! `ykotp put`: adds an account. Everything is checked before anything is sent, and an
 //! existing account is never overwritten without --force or a yes.
 
-use super::device::{self, Needs};
+use super::device::{self, Link, Needs};
+use super::list::key_label;
 use super::report::{CliError, Exit};
 use super::{output, prompt, secret, Global};
 use crate::oath::proto::Version;
-use crate::oath::{CredentialData, OathType};
+use crate::oath::{CredentialData, OathType, Session};
 use crate::otp::{decode_secret, Algorithm};
 use std::path::PathBuf;
 
@@ -50,6 +51,9 @@ pub struct PutArgs {
     /// Overwrite an account of the same name without asking
     #[arg(short, long)]
     force: bool,
+    /// Write the same secret to every attached key (checked on all before writing to any)
+    #[arg(long)]
+    all_keys: bool,
 }
 
 fn bad(e: impl std::fmt::Display) -> CliError {
@@ -94,37 +98,12 @@ fn credential(a: &PutArgs) -> Result<CredentialData, CliError> {
 /// Runs `put`.
 pub fn run(g: &Global, a: PutArgs) -> Result<(), CliError> {
     let data = credential(&a)?;
+    if a.all_keys {
+        return put_everywhere(g, &a, &data);
+    }
     let id = data.id();
     let overwritten = device::with_key(g, Needs::default(), |_, s| {
-        device::unlock(g, s)?;
-        let existing = s.list()?;
-        let exists = existing.iter().any(|c| c.id == id.as_bytes());
-        let v = s.version();
-        if exists && !a.force {
-            match prompt::confirm(&format!("An account called \"{id}\" already exists on this key. Overwrite it?")) {
-                Some(true) => {}
-                Some(false) => return Err(CliError::new(Exit::Refused, format!("\"{id}\" was not overwritten"))),
-                None => {
-                    return Err(CliError::new(Exit::Refused, format!("an account called \"{id}\" already exists"))
-                        .hint("add --force (-f) to overwrite it, or choose another name"))
-                }
-            }
-        }
-        if !exists && existing.len() >= v.capacity() {
-            return Err(CliError::new(Exit::Unsupported, format!("the key is full: {} of {} accounts used", existing.len(), v.capacity()))
-                .hint("delete an account with `ykotp delete` first"));
-        }
-        // YubiKey 4 firmware 4.0.0 < v < 4.3.5 corrupts an account whose name is a prefix
-        // of another's (ykman refuses the same case)
-        if v > Version(4, 0, 0)
-            && v < Version(4, 3, 5)
-            && existing.iter().any(|c| c.id != id.as_bytes() && (c.id.starts_with(id.as_bytes()) || id.as_bytes().starts_with(&c.id)))
-        {
-            return Err(CliError::new(
-                Exit::Unsupported,
-                format!("firmware {v} cannot store \"{id}\" next to an account whose name starts the same way"),
-            ));
-        }
+        let exists = check_key(g, s, &data, a.force)?;
         s.put(&data)?;
         Ok(exists)
     })?;
@@ -132,5 +111,87 @@ pub fn run(g: &Global, a: PutArgs) -> Result<(), CliError> {
         return output::json(&serde_json::json!({ "id": id, "overwritten": overwritten }));
     }
     output::status(&format!("{} \"{id}\"", if overwritten { "overwrote" } else { "added" }));
+    Ok(())
+}
+
+/// Everything that must hold before PUT on this key; whether the account exists.
+fn check_key(g: &Global, s: &mut Session<Link<'_>>, data: &CredentialData, force: bool) -> Result<bool, CliError> {
+    device::unlock(g, s)?;
+    let id = data.id();
+    let existing = s.list()?;
+    let exists = existing.iter().any(|c| c.id == id.as_bytes());
+    let v = s.version();
+    if exists && !force {
+        match prompt::confirm(&format!("An account called \"{id}\" already exists on this key. Overwrite it?")) {
+            Some(true) => {}
+            Some(false) => return Err(CliError::new(Exit::Refused, format!("\"{id}\" was not overwritten"))),
+            None => {
+                return Err(CliError::new(Exit::Refused, format!("an account called \"{id}\" already exists"))
+                    .hint("add --force (-f) to overwrite it, or choose another name"))
+            }
+        }
+    }
+    if !exists && existing.len() >= v.capacity() {
+        return Err(CliError::new(Exit::Unsupported, format!("the key is full: {} of {} accounts used", existing.len(), v.capacity()))
+            .hint("delete an account with `ykotp delete` first"));
+    }
+    if data.touch && !v.supports_touch() {
+        return Err(CliError::new(Exit::Unsupported, format!("touch needs firmware 4.2.6 or later; this key has {v}")));
+    }
+    if data.algorithm == Algorithm::Sha512 && !v.supports_sha512() {
+        return Err(CliError::new(Exit::Unsupported, format!("SHA-512 needs firmware 4.3.1 or later; this key has {v}")));
+    }
+    // YubiKey 4 firmware 4.0.0 < v < 4.3.5 corrupts an account whose name is a prefix
+    // of another's (ykman refuses the same case)
+    if v > Version(4, 0, 0)
+        && v < Version(4, 3, 5)
+        && existing.iter().any(|c| c.id != id.as_bytes() && (c.id.starts_with(id.as_bytes()) || id.as_bytes().starts_with(&c.id)))
+    {
+        return Err(CliError::new(
+            Exit::Unsupported,
+            format!("firmware {v} cannot store \"{id}\" next to an account whose name starts the same way"),
+        ));
+    }
+    Ok(exists)
+}
+
+/// The same secret on every attached key: all are checked before any is written.
+fn put_everywhere(g: &Global, a: &PutArgs, data: &CredentialData) -> Result<(), CliError> {
+    let id = data.id();
+    let checked = device::each_key(g, |ctx, s| {
+        check_key(g, s, data, a.force).map_err(|e| CliError { message: format!("key {}: {}", key_label(ctx), e.message), ..e })
+    })?;
+    let expected: Vec<String> = checked.iter().map(|(ctx, _)| ctx.reader.clone()).collect();
+    let written = device::each_key(g, |ctx, s| {
+        if !expected.contains(&ctx.reader) {
+            return Ok(Err("attached after the check; not written".to_owned()));
+        }
+        device::unlock(g, s)?;
+        Ok(s.put(data).map_err(|e| CliError::from(e).message))
+    })?;
+    let mut report = Vec::new();
+    let mut failed = 0;
+    for (ctx, result) in &written {
+        let existed = checked.iter().find(|(c, _)| c.reader == ctx.reader).is_some_and(|(_, e)| *e);
+        let key = key_label(ctx);
+        match result {
+            Ok(()) => output::status(&format!("key {key}: {} \"{id}\"", if existed { "overwrote" } else { "added" })),
+            Err(why) => {
+                failed += 1;
+                output::status(&format!("key {key}: FAILED: {why}"));
+            }
+        }
+        report.push(serde_json::json!({ "key": key, "id": id, "overwritten": existed, "error": result.as_ref().err() }));
+    }
+    for reader in expected.iter().filter(|r| !written.iter().any(|(c, _)| &c.reader == *r)) {
+        failed += 1;
+        output::status(&format!("key in \"{reader}\": FAILED: it was removed before writing"));
+    }
+    if g.json {
+        output::json(&report)?;
+    }
+    if failed > 0 {
+        return Err(CliError::new(Exit::Other, format!("\"{id}\" was not written to {failed} of {} key(s)", expected.len())));
+    }
     Ok(())
 }
