@@ -57,7 +57,7 @@ fn readers_and_choosing_between_keys() {
     assert_ne!(keys[0]["serial"], keys[1]["serial"]);
     // two keys and no selector: list them and stop
     let mut c = y.bare();
-    c.args(["code", "anything"]);
+    c.args(["list"]);
     let out = exec(c, None);
     out.fails(4, "2 keys found; choose one with --device or --reader");
     assert!(out.stderr.contains(&format!("serial {}", keys[1]["serial"])), "{out:?}");
@@ -209,4 +209,99 @@ fn passwords_interoperate_with_ykman() {
     assert_eq!(y.run(&["list", "--password-cmd", "echo from-ykman"]).ok(), "aws\n");
     y.run(&["password", "clear", "--password-cmd", "echo from-ykman"]).ok();
     assert_eq!(ykman(&["oath", "accounts", "list"]).ok(), "aws\n");
+}
+
+/// ykotp with no reader or device chosen.
+fn unselected(args: &[&str]) -> Out {
+    let y = Ykotp::reader("unused");
+    let mut c = y.bare();
+    c.args(args);
+    exec(c, None)
+}
+
+#[test]
+#[ignore = "needs pcscd and virtual keys: run by scripts/test"]
+fn several_keys_route_merge_and_backup() {
+    let (k0, k1) = (key(0), key(1));
+    k0.run_in(&["put", "only0", "-"], Some(DEMO_B32)).ok();
+    k1.run_in(&["put", "only1", "-"], Some(RFC_SEED_B32)).ok();
+    // code NAME finds the one key that holds NAME
+    assert_eq!(unselected(&["code", "only1", "--at", "59"]).ok(), "287082\n");
+    assert_eq!(unselected(&["code", "only0", "--at", "59"]).ok(), format!("{}\n", soft_totp(DEMO_B32, 59, 30, 6)));
+    unselected(&["code", "nowhere"]).fails(5, "no account matches \"nowhere\" on any of the 2 keys");
+    // the same secret on every key, checked everywhere first
+    let both = unselected(&["put", "both", "--all-keys", "--secret-cmd", &format!("echo {DEMO_B32}")]);
+    both.ok();
+    assert_eq!(both.stderr.matches("added \"both\"").count(), 2, "{both:?}");
+    unselected(&["code", "both"]).fails(4, "\"both\" is on 2 keys; choose one with --device");
+    let refused = unselected(&["put", "only0", "--all-keys", "--secret-cmd", &format!("echo {DEMO_B32}")]);
+    refused.fails(10, "an account called \"only0\" already exists");
+    assert_eq!(k1.run(&["list"]).ok(), "both\nonly1\n", "a refused --all-keys put wrote to another key");
+    // list --all-keys merges, with the key's serial
+    let info0: serde_json::Value = serde_json::from_str(k0.run(&["info", "--json"]).ok()).unwrap();
+    let info1: serde_json::Value = serde_json::from_str(k1.run(&["info", "--json"]).ok()).unwrap();
+    let (s0, s1) = (info0["serial"].to_string(), info1["serial"].to_string());
+    let merged = unselected(&["list", "--all-keys"]);
+    let want: Vec<String> = if s0 < s1 {
+        vec![format!("{s0}  both"), format!("{s1}  both"), format!("{s0}  only0"), format!("{s1}  only1")]
+    } else {
+        vec![format!("{s1}  both"), format!("{s0}  both"), format!("{s0}  only0"), format!("{s1}  only1")]
+    };
+    let got: Vec<String> = merged.ok().lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join("  ")).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+#[ignore = "needs pcscd and virtual keys: run by scripts/test"]
+fn a_key_held_exclusively_is_exit_9_until_released() {
+    let y = key(0);
+    y.run_in(&["put", "aws", "-"], Some(DEMO_B32)).ok();
+    let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
+    let name = std::ffi::CString::new(reader(0)).unwrap();
+    let holder = ctx.connect(&name, pcsc::ShareMode::Exclusive, pcsc::Protocols::ANY).unwrap();
+    let busy = y.run(&["code", "aws"]);
+    busy.fails(9, "the key is in use by another program");
+    assert!(busy.stderr.contains("gpgconf --kill scdaemon"));
+    let doctor = y.run(&["doctor"]);
+    assert_eq!(doctor.code, 9, "{doctor:?}");
+    holder.disconnect(pcsc::Disposition::LeaveCard).map_err(|(_, e)| e).unwrap();
+    assert_eq!(y.run(&["code", "aws", "--at", "59"]).ok(), format!("{}\n", soft_totp(DEMO_B32, 59, 30, 6)));
+    assert_eq!(y.run(&["doctor"]).code, 0);
+}
+
+#[test]
+#[ignore = "needs pcscd and virtual keys: run by scripts/test"]
+fn fifty_processes_at_once_all_get_the_right_code() {
+    let y = key(0);
+    y.run_in(&["put", "aws", "-"], Some(DEMO_B32)).ok();
+    y.run_in(&["put", "hotp", "-", "-o", "hotp"], Some(RFC_SEED_B32)).ok();
+    let spawn = |args: &[&str]| {
+        let mut c = y.bare();
+        c.arg("--reader").arg(&y.reader).args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        c.spawn().unwrap()
+    };
+    let children: Vec<_> = (0..50).map(|_| spawn(&["code", "aws", "--at", "1111111109"])).collect();
+    let hotp: Vec<_> = (0..10).map(|_| spawn(&["code", "hotp"])).collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{}\n", soft_totp(DEMO_B32, 1111111109, 30, 6)));
+    }
+    // ten HOTP codes at once: each counter value used exactly once
+    let mut got: Vec<String> =
+        hotp.into_iter().map(|c| String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap().trim().to_owned()).collect();
+    let mut want: Vec<String> = (0..10).map(|c| ykotp::otp::hotp(ykotp::otp::Algorithm::Sha1, b"12345678901234567890", c, 6)).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+#[ignore = "needs pcscd and virtual keys: run by scripts/test"]
+fn doctor_through_pcscd() {
+    key(0);
+    key(1);
+    let out = unselected(&["doctor"]);
+    assert!(out.stdout.contains("ok    pcscd: reachable"), "{out:?}");
+    assert_eq!(out.stdout.matches("ok    key in \"Virtual PCD").count(), 2, "{out:?}");
 }

@@ -67,11 +67,13 @@ fn check_pcsc(g: &Global, r: &mut Report) {
         Err(e) => return r.fail("pcscd", &e.into()),
     };
     let readers = match pcsc.readers() {
-        Ok(list) if list.is_empty() => return r.fail("readers", &TransportError::NoReaders.into()),
         Ok(list) => list,
         Err(e) => return r.fail("pcscd", &e.into()),
     };
     r.ok("pcscd", "reachable");
+    if readers.is_empty() {
+        return r.fail("readers", &TransportError::NoReaders.into());
+    }
     r.ok("readers", readers.iter().map(|(n, _)| format!("\"{n}\"")).collect::<Vec<_>>().join(", "));
     let mut keys = 0;
     for (reader, present) in readers.iter().filter(|(_, p)| *p) {
