@@ -188,6 +188,22 @@ fn imports_a_qr_code_image() {
     img.save(&jpg).unwrap();
     y.run(&["import", jpg.to_str().unwrap()]).ok();
     assert_eq!(y.run(&["code", "Jpeg:j", "--at", "59"]).ok(), "94287082\n");
+    // the two QR codes of a two-batch export, in one command, on a fresh key
+    y.run(&["reset", "-f"]).ok();
+    let batches = two_batches();
+    let files: Vec<std::path::PathBuf> = batches
+        .lines()
+        .enumerate()
+        .map(|(i, uri)| {
+            let img = qrcode::QrCode::new(uri.as_bytes()).unwrap().render::<image::Luma<u8>>().min_dimensions(500, 500).build();
+            let f = y.path(&format!("batch{i}.png"));
+            img.save(&f).unwrap();
+            f
+        })
+        .collect();
+    let out = y.run(&["import", files[0].to_str().unwrap(), files[1].to_str().unwrap()]);
+    assert!(out.ok().is_empty() && out.stderr.contains("imported 4 account(s)"), "{out:?}");
+    check_imported(&y);
 }
 
 #[test]

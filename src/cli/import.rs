@@ -15,8 +15,8 @@ use std::path::PathBuf;
 /// Arguments of `import`.
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// A text file of URIs, or a PNG/JPEG image of a QR code; `-` or nothing reads stdin
-    file: Option<PathBuf>,
+    /// Text files of URIs, or PNG/JPEG images of QR codes; `-` or nothing reads stdin
+    files: Vec<PathBuf>,
     /// Show what would be written, and write nothing
     #[arg(long)]
     dry_run: bool,
@@ -28,9 +28,21 @@ pub struct ImportArgs {
     touch: bool,
 }
 
-/// The texts in the input: lines of a text file, or the QR codes of an image.
-fn texts(a: &ImportArgs) -> Result<Vec<(String, zeroize::Zeroizing<String>)>, CliError> {
-    let (name, bytes) = match a.file.as_deref() {
+/// The texts in every input.
+fn all_texts(a: &ImportArgs) -> Result<Vec<(String, zeroize::Zeroizing<String>)>, CliError> {
+    if a.files.is_empty() {
+        return texts(None);
+    }
+    let mut out = Vec::new();
+    for f in &a.files {
+        out.extend(texts(Some(f))?);
+    }
+    Ok(out)
+}
+
+/// The texts in one input: lines of a text file, or the QR codes of an image.
+fn texts(file: Option<&std::path::Path>) -> Result<Vec<(String, zeroize::Zeroizing<String>)>, CliError> {
+    let (name, bytes) = match file {
         None => ("stdin".to_owned(), read_stdin()?),
         Some(p) if p.as_os_str() == "-" => ("stdin".to_owned(), read_stdin()?),
         Some(p) => (
@@ -119,7 +131,7 @@ struct Skip {
 
 /// Runs `import`.
 pub fn run(g: &Global, a: &ImportArgs) -> Result<(), CliError> {
-    let mut found = accounts(&texts(a)?)?;
+    let mut found = accounts(&all_texts(a)?)?;
     for d in &mut found {
         d.touch |= a.touch;
     }
