@@ -13,28 +13,81 @@ fn config(cases: u32) -> ProptestConfig {
     ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
 }
 
+fn bytes() -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec(any::<u8>(), 0..300)
+}
+
+/// Text that looks like what the parsers expect, so they get past their first check.
+fn uri_like() -> impl Strategy<Value = String> {
+    let head = prop_oneof![Just("otpauth://totp/"), Just("otpauth://hotp/"), Just("otpauth-migration://offline?data="), Just("")];
+    (head, "[A-Za-z0-9%:=&?/ _.+-]{0,80}").prop_map(|(h, t)| format!("{h}{t}"))
+}
+
 proptest! {
     #![proptest_config(config(CASES))]
 
     #[test]
-    fn parsers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-        let _ = ykotp::apdu::CommandApdu::parse(&bytes);
-        let _ = ykotp::apdu::Response::parse(&bytes);
-        let _ = ykotp::tlv::parse_all(&bytes);
-        let _ = ykotp::tlv::parse_put(&bytes);
-        let _ = proto::parse_select(&bytes);
-        let _ = proto::parse_list(&bytes);
-        let _ = proto::parse_calculate(&bytes);
-        let _ = proto::parse_calculate_all(&bytes);
-        let _ = proto::parse_validate(&bytes);
-        let _ = ykotp::otp::truncate(&bytes);
-        let text = String::from_utf8_lossy(&bytes);
-        let _ = ykotp::otp::decode_secret(&text);
-        let _ = ykotp::oath::CredentialData::from_uri(&text);
-        let _ = ykotp::oath::credential::parse_id(&text, ykotp::oath::OathType::Totp);
-        let _ = ykotp::transcript::parse(&text);
-        let _ = serde_json::from_slice::<KeyState>(&bytes).map(|s| s.check());
+    fn apdu_parsers_never_panic(b in bytes()) {
+        let _ = ykotp::apdu::CommandApdu::parse(&b);
+        let _ = ykotp::apdu::Response::parse(&b);
     }
+
+    #[test]
+    fn tlv_and_ykoath_parsers_never_panic(b in bytes()) {
+        let _ = ykotp::tlv::parse_all(&b);
+        let _ = ykotp::tlv::parse_put(&b);
+        let _ = proto::parse_select(&b);
+        let _ = proto::parse_list(&b);
+        let _ = proto::parse_calculate(&b);
+        let _ = proto::parse_calculate_all(&b);
+        let _ = proto::parse_validate(&b);
+        let _ = ykotp::management::parse_device_info(&b);
+        let _ = ykotp::otp::truncate(&b);
+    }
+
+    #[test]
+    fn credential_ids_secrets_and_uris_never_panic(text in uri_like(), b in bytes()) {
+        for t in [text.as_str(), &String::from_utf8_lossy(&b)] {
+            let _ = ykotp::otp::decode_secret(t);
+            if let Ok(d) = ykotp::oath::CredentialData::from_uri(t) {
+                // whatever parses must be valid and survive a round trip
+                prop_assert!(d.validate().is_ok());
+                prop_assert_eq!(ykotp::oath::CredentialData::from_uri(&d.to_uri()).unwrap(), d);
+            }
+            for kind in [ykotp::oath::OathType::Totp, ykotp::oath::OathType::Hotp] {
+                let (issuer, name, _) = ykotp::oath::credential::parse_id(t, kind);
+                prop_assert!(!name.is_empty() || t.is_empty() || t.ends_with(':'));
+                prop_assert!(issuer.is_none_or(|i| !i.is_empty()));
+            }
+        }
+    }
+
+    #[test]
+    fn google_authenticator_payloads_never_panic(b in bytes()) {
+        use base64::Engine as _;
+        let uri = format!("otpauth-migration://offline?data={}", base64::engine::general_purpose::STANDARD.encode(&b));
+        if let Ok(batch) = ykotp::migration::parse(&uri) {
+            for a in batch.accounts {
+                prop_assert!(a.validate().is_ok());
+            }
+        }
+    }
+
+    #[test]
+    fn state_files_never_panic(b in bytes(), text in "[{}\\[\\]\":, 0-9a-z_]{0,200}") {
+        for input in [b.as_slice(), text.as_bytes()] {
+            let _ = serde_json::from_slice::<KeyState>(input).map(|s| s.check());
+        }
+    }
+
+    #[test]
+    fn transcripts_never_panic(b in bytes()) {
+        let _ = ykotp::transcript::parse(&String::from_utf8_lossy(&b));
+    }
+}
+
+proptest! {
+    #![proptest_config(config(CASES))]
 
     #[test]
     fn command_apdus_round_trip(ins in any::<u8>(), p1 in any::<u8>(), p2 in any::<u8>(), data in proptest::collection::vec(any::<u8>(), 0..400)) {
@@ -89,7 +142,7 @@ fn command() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(config(CASES / 10))]
+    #![proptest_config(config(CASES))]
 
     #[test]
     fn virtual_key_state_stays_valid(stream in proptest::collection::vec(command(), 1..30), seed in any::<u64>()) {
