@@ -48,6 +48,9 @@ pub enum VirtualCommand {
         /// What touch accounts get: approve, deny or delay=MS (default: the state file's)
         #[arg(long)]
         touch: Option<TouchPolicy>,
+        /// Simulate a slow card: take MS milliseconds to answer each APDU
+        #[arg(long, value_name = "MS", default_value_t = 0)]
+        latency: u64,
     },
 }
 
@@ -73,11 +76,13 @@ pub fn run(_g: &Global, c: VirtualCommand) -> Result<(), CliError> {
             output::status(&format!("created a virtual key in {} (firmware {firmware})", state.display()));
             Ok(())
         }
-        VirtualCommand::Serve { state, vpcd: addr, touch } => serve(&state, &addr, touch),
+        VirtualCommand::Serve { state, vpcd: addr, touch, latency } => {
+            serve(&state, &addr, touch, vpcd::Options { latency: std::time::Duration::from_millis(latency) })
+        }
     }
 }
 
-fn serve(path: &std::path::Path, addr: &str, touch: Option<TouchPolicy>) -> Result<(), CliError> {
+fn serve(path: &std::path::Path, addr: &str, touch: Option<TouchPolicy>, options: vpcd::Options) -> Result<(), CliError> {
     let _lock = VirtualCard::lock_for_serving(path)
         .map_err(|_| CliError::new(Exit::Busy, format!("the virtual key {} is in use by another ykotp", path.display())))?;
     let fail = |e: store::StoreError| CliError::new(Exit::Other, e.to_string());
@@ -103,7 +108,7 @@ fn serve(path: &std::path::Path, addr: &str, touch: Option<TouchPolicy>) -> Resu
             .map_err(|e| CliError::new(Exit::Other, format!("cannot handle signals: {e}")))?;
     }
     let mut key = VirtualKey::new(state);
-    vpcd::serve(addr, path, &mut key, &mut env, &stop, &mut std::io::stderr())
+    vpcd::serve(addr, path, &mut key, &mut env, &stop, &mut std::io::stderr(), options)
         .map_err(|e| CliError::new(Exit::Other, format!("the virtual key stopped: {e}")))?;
     output::status("virtual key stopped");
     Ok(())

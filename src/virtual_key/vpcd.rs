@@ -21,6 +21,14 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:35963";
 
 const POLL: Duration = Duration::from_millis(100);
 
+/// How the key is served.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Simulated card latency: half before a command is processed, half before the
+    /// answer is sent (tests pull the card in between).
+    pub latency: Duration,
+}
+
 /// Serves until `stop` is set. Reconnects when pcscd goes away and comes back.
 pub fn serve(
     addr: &str,
@@ -29,6 +37,7 @@ pub fn serve(
     env: &mut OsEnv,
     stop: &AtomicBool,
     log: &mut dyn Write,
+    options: Options,
 ) -> io::Result<()> {
     let mut announced_wait = false;
     while !stop.load(Ordering::Relaxed) {
@@ -48,7 +57,7 @@ pub fn serve(
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(POLL))?;
         key.power_cycle();
-        match session(&mut stream, state_path, key, env, stop) {
+        match session(&mut stream, state_path, key, env, stop, options) {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof || e.kind() == io::ErrorKind::ConnectionReset => {
                 let _ = writeln!(log, "virtual key: vpcd closed the connection; reconnecting");
@@ -60,7 +69,14 @@ pub fn serve(
     Ok(())
 }
 
-fn session(stream: &mut TcpStream, state_path: &Path, key: &mut VirtualKey, env: &mut OsEnv, stop: &AtomicBool) -> io::Result<()> {
+fn session(
+    stream: &mut TcpStream,
+    state_path: &Path,
+    key: &mut VirtualKey,
+    env: &mut OsEnv,
+    stop: &AtomicBool,
+    options: Options,
+) -> io::Result<()> {
     loop {
         let Some(len) = read_message_len(stream, stop)? else {
             return Ok(());
@@ -74,10 +90,12 @@ fn session(stream: &mut TcpStream, state_path: &Path, key: &mut VirtualKey, env:
                 None
             }
             _ => {
+                std::thread::sleep(options.latency / 2);
                 let response = key.process(&payload, env);
                 if key.take_dirty() {
                     store::save(state_path, &key.state).map_err(io::Error::other)?;
                 }
+                std::thread::sleep(options.latency / 2);
                 Some(response)
             }
         };
