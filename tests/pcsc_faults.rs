@@ -29,13 +29,13 @@ impl Drop for Card {
 fn serve(state: &Path, extra: &[&str]) -> Card {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ykotp"));
     c.args(["virtual", "serve", "--state", state.to_str().unwrap()]).args(extra).stdout(Stdio::null()).stderr(Stdio::null());
-    let child = c.spawn().unwrap();
+    let card = Card(Some(c.spawn().unwrap()));
     let y = Ykotp::reader(READER);
     let start = Instant::now();
     loop {
         let out = y.run(&["readers", "--json"]);
         if out.code == 0 && out.stdout.contains("\"oath\": true") {
-            return Card(Some(child));
+            return card;
         }
         assert!(start.elapsed() < Duration::from_secs(10), "the virtual key did not appear: {out:?}");
         std::thread::sleep(Duration::from_millis(50));
