@@ -366,3 +366,39 @@ fn usage_errors_are_exit_2() {
         0
     );
 }
+
+#[test]
+fn bad_input_never_changes_the_key() {
+    let y = with_aws();
+    let before = std::fs::read(y.state_path()).unwrap();
+    let bad_uris = [
+        "otpauth://totp/alice",
+        "otpauth://totp/alice?secret=JBSW1!!",
+        "otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&algorithm=MD5",
+        "otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&digits=9",
+        "otpauth://xotp/alice?secret=JBSWY3DPEHPK3PXP",
+        "otpauth://totp/alice?secret=AA",
+        "otpauth://totp/?secret=JBSWY3DPEHPK3PXP",
+        "not a uri",
+    ];
+    for uri in bad_uris {
+        let out = y.run(&["put", "--uri", uri, "-f"]);
+        assert_eq!(out.code, 2, "{uri}: {out:?}");
+        let out = y.run_in(&["import", "-", "-f"], Some(uri));
+        assert_eq!(out.code, 2, "{uri}: {out:?}");
+    }
+    y.run_in(&["put", &"n".repeat(65), "-", "-f"], Some(DEMO_B32)).fails(2, "65 bytes");
+    y.run_in(&["put", "one-byte", "-", "-f"], Some("AE")).fails(2, "at least 2 bytes");
+    assert_eq!(std::fs::read(y.state_path()).unwrap(), before, "the key changed");
+}
+
+#[test]
+fn wrong_password_three_times_then_right() {
+    let y = with_aws();
+    y.run_in(&["password", "set", "--new-password-stdin"], Some("right\n")).ok();
+    for _ in 0..3 {
+        y.run(&["code", "aws", "--password-cmd", "echo wrong"]).fails(8, "wrong password");
+    }
+    // YKOATH has no retry counter: the right password still works
+    assert_eq!(y.run(&["code", "aws", "--at", "59", "--password-cmd", "echo right"]).ok(), format!("{}\n", soft_totp(DEMO_B32, 59, 30, 6)));
+}
