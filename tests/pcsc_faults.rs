@@ -28,7 +28,7 @@ impl Drop for Card {
 
 fn serve(state: &Path, extra: &[&str]) -> Card {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ykotp"));
-    c.args(["virtual", "serve", "--state", state.to_str().unwrap()]).args(extra).stdout(Stdio::null()).stderr(Stdio::null());
+    c.args(["virtual", "serve", "--state", state.to_str().unwrap()]).args(extra).stdout(Stdio::null()).stderr(Stdio::piped());
     let card = Card(Some(c.spawn().unwrap()));
     let y = Ykotp::reader(READER);
     let start = Instant::now();
@@ -209,4 +209,21 @@ fn pcscd_killed_in_the_middle_of_a_command() {
     // afterwards: a clear "pcscd is not running"
     let after = finish(spawn(&["code", "T:t"], None));
     after.fails(3, "cannot reach the PC/SC service");
+}
+
+#[test]
+#[ignore = "needs pcscd without keys: run by scripts/test"]
+fn serve_stops_cleanly_on_sigterm_and_sigint() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("key.json");
+    for signal in ["-TERM", "-INT"] {
+        let mut card = serve(&state, &[]);
+        let child = card.0.take().unwrap();
+        assert!(Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap().success());
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{signal}: {out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("ykotp: virtual key stopped"), "{signal}: {out:?}");
+    }
+    // the key is still there and usable afterwards
+    assert!(state_ids(&state).is_empty());
 }
