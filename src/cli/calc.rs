@@ -5,35 +5,15 @@ use super::code::{now, parse_time};
 use super::report::{CliError, Exit};
 use super::{output, secret, Global};
 use crate::oath::{CredentialData, OathType};
-use crate::otp::{decode_secret, Algorithm, Code};
-use std::path::PathBuf;
+use crate::otp::Code;
 
 /// Arguments of `calc`.
 #[derive(Debug, clap::Args)]
 pub struct CalcArgs {
-    /// The base32 secret or an otpauth:// URI; `-` reads it from stdin; omitted: asked for
-    secret: Option<String>,
-    /// Take the secret from this command's first line of output
-    #[arg(long, value_name = "CMD", conflicts_with_all = ["secret", "secret_file", "uri"])]
-    secret_cmd: Option<String>,
-    /// Take the secret from the first line of this file
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["secret", "uri"])]
-    secret_file: Option<PathBuf>,
-    /// Take every parameter from an otpauth:// URI (`-` reads it from stdin)
-    #[arg(long, value_name = "URI", conflicts_with = "secret")]
-    uri: Option<String>,
-    /// totp or hotp
-    #[arg(short, long = "oath-type", value_name = "TYPE", default_value = "totp")]
-    oath_type: OathType,
-    /// sha1, sha256 or sha512
-    #[arg(short, long, default_value = "sha1")]
-    algorithm: Algorithm,
-    /// Number of digits: 6, 7 or 8
-    #[arg(long, default_value_t = 6)]
-    digits: u8,
-    /// TOTP period in seconds
-    #[arg(short = 'P', long, default_value_t = 30)]
-    period: u32,
+    #[command(flatten)]
+    source: secret::SecretArgs,
+    #[command(flatten)]
+    params: secret::ParamArgs,
     /// TOTP epoch (T0) in unix seconds
     #[arg(long, default_value_t = 0)]
     t0: u64,
@@ -57,23 +37,7 @@ pub struct CalcArgs {
 /// The credential the arguments describe (secret from wherever it was given).
 fn credential(a: &CalcArgs) -> Result<CredentialData, CliError> {
     let bad = |e: crate::oath::credential::CredentialError| CliError::new(Exit::Usage, e.to_string());
-    let text = match a.uri.as_deref() {
-        Some("-") => secret::read_stdin("URI")?,
-        Some(u) => zeroize::Zeroizing::new(u.to_owned()),
-        None => {
-            secret::Source { positional: a.secret.as_deref(), command: a.secret_cmd.as_deref(), file: a.secret_file.as_deref() }.read()?
-        }
-    };
-    let mut data = if text.trim_start().starts_with("otpauth://") {
-        CredentialData::from_uri(secret::first_line(text.trim())).map_err(bad)?
-    } else {
-        let mut d = CredentialData::totp("calc", decode_secret(&text).map_err(|e| bad(e.into()))?);
-        d.oath_type = a.oath_type;
-        d.algorithm = a.algorithm;
-        d.digits = a.digits;
-        d.period = a.period;
-        d
-    };
+    let mut data = a.source.credential(&a.params)?;
     if a.steam {
         data.issuer = Some("Steam".into());
     }
@@ -99,7 +63,8 @@ struct Row {
 pub fn run(g: &Global, a: &CalcArgs) -> Result<(), CliError> {
     let data = credential(a)?;
     let t = a.at.unwrap_or_else(now);
-    let counter = if data.oath_type == OathType::Hotp && a.uri.is_some() && a.counter == 0 { u64::from(data.counter) } else { a.counter };
+    let counter =
+        if data.oath_type == OathType::Hotp && a.source.uri.is_some() && a.counter == 0 { u64::from(data.counter) } else { a.counter };
     if let Some(otp) = &a.verify {
         return verify(&data, otp.trim(), t, a.t0, counter, a.window);
     }

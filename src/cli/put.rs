@@ -7,8 +7,7 @@ use super::report::{CliError, Exit};
 use super::{output, prompt, secret, Global};
 use crate::oath::proto::Version;
 use crate::oath::{CredentialData, OathType, Session};
-use crate::otp::{decode_secret, Algorithm};
-use std::path::PathBuf;
+use crate::otp::Algorithm;
 
 /// Arguments of `put`.
 #[derive(Debug, clap::Args)]
@@ -16,32 +15,13 @@ pub struct PutArgs {
     /// Account name (the issuer can be given as ISSUER:NAME or with --issuer)
     #[arg(required_unless_present = "uri")]
     name: Option<String>,
-    /// The base32 secret; `-` reads it from stdin; omitted: asked for without echo
-    secret: Option<String>,
-    /// Take the secret from this command's first line of output (pass show …, op read …)
-    #[arg(long, value_name = "CMD", conflicts_with_all = ["secret", "secret_file", "uri"])]
-    secret_cmd: Option<String>,
-    /// Take the secret from the first line of this file
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["secret", "uri"])]
-    secret_file: Option<PathBuf>,
-    /// Take everything from an otpauth:// URI (`-` reads it from stdin)
-    #[arg(long, value_name = "URI", conflicts_with = "secret")]
-    uri: Option<String>,
+    #[command(flatten)]
+    source: secret::SecretArgs,
     /// Issuer
     #[arg(short, long)]
     issuer: Option<String>,
-    /// totp or hotp
-    #[arg(short, long = "oath-type", value_name = "TYPE", default_value = "totp")]
-    oath_type: OathType,
-    /// sha1, sha256 or sha512
-    #[arg(short, long, default_value = "sha1")]
-    algorithm: Algorithm,
-    /// Number of digits: 6, 7 or 8
-    #[arg(long, default_value_t = 6)]
-    digits: u8,
-    /// TOTP period in seconds
-    #[arg(short = 'P', long, default_value_t = 30)]
-    period: u32,
+    #[command(flatten)]
+    params: secret::ParamArgs,
     /// HOTP initial counter
     #[arg(short, long, default_value_t = 0)]
     counter: u32,
@@ -62,28 +42,10 @@ fn bad(e: impl std::fmt::Display) -> CliError {
 
 /// The credential the arguments describe.
 fn credential(a: &PutArgs) -> Result<CredentialData, CliError> {
-    let uri_text = match a.uri.as_deref() {
-        Some("-") => Some(secret::read_stdin("URI")?),
-        Some(u) => Some(zeroize::Zeroizing::new(u.to_owned())),
-        None => None,
-    };
-    let mut data = if let Some(uri) = uri_text {
-        CredentialData::from_uri(secret::first_line(uri.trim())).map_err(bad)?
-    } else {
-        let source = secret::Source { positional: a.secret.as_deref(), command: a.secret_cmd.as_deref(), file: a.secret_file.as_deref() };
-        let text = source.read()?;
-        if text.starts_with("otpauth://") {
-            CredentialData::from_uri(&text).map_err(bad)?
-        } else {
-            let mut d = CredentialData::totp("", decode_secret(&text).map_err(bad)?);
-            d.oath_type = a.oath_type;
-            d.algorithm = a.algorithm;
-            d.digits = a.digits;
-            d.period = a.period;
-            d.counter = a.counter;
-            d
-        }
-    };
+    let mut data = a.source.credential(&a.params)?;
+    if data.oath_type == OathType::Hotp && a.source.uri.is_none() {
+        data.counter = a.counter;
+    }
     if let Some(name) = &a.name {
         data.name = name.clone();
     }

@@ -79,3 +79,60 @@ impl Source<'_> {
         Ok(Zeroizing::new(first_line(text.trim_start()).trim().to_owned()))
     }
 }
+
+/// Where a credential's secret comes from, as `put` and `calc` take it: a base32 secret
+/// (argument, stdin, command or file) or an otpauth URI with every parameter.
+#[derive(Debug, clap::Args)]
+pub struct SecretArgs {
+    /// The base32 secret (or an otpauth:// URI); `-` reads it from stdin; omitted: asked for without echo
+    pub secret: Option<String>,
+    /// Take the secret from the first line of this command's output (pass show …, op read …)
+    #[arg(long, value_name = "CMD", conflicts_with_all = ["secret", "secret_file", "uri"])]
+    pub secret_cmd: Option<String>,
+    /// Take the secret from the first line of this file
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["secret", "uri"])]
+    pub secret_file: Option<std::path::PathBuf>,
+    /// Take every parameter from an otpauth:// URI (`-` reads it from stdin)
+    #[arg(long, value_name = "URI", conflicts_with = "secret")]
+    pub uri: Option<String>,
+}
+
+/// The parameters of a bare secret (a URI brings its own).
+#[derive(Debug, clap::Args)]
+pub struct ParamArgs {
+    /// totp or hotp
+    #[arg(short, long = "oath-type", value_name = "TYPE", default_value = "totp")]
+    pub oath_type: crate::oath::OathType,
+    /// sha1, sha256 or sha512
+    #[arg(short, long, default_value = "sha1")]
+    pub algorithm: crate::otp::Algorithm,
+    /// Number of digits: 6, 7 or 8
+    #[arg(long, default_value_t = 6)]
+    pub digits: u8,
+    /// TOTP period in seconds
+    #[arg(short = 'P', long, default_value_t = 30)]
+    pub period: u32,
+}
+
+impl SecretArgs {
+    /// The credential: from the URI, or the secret with `params` (and no name yet).
+    pub fn credential(&self, params: &ParamArgs) -> Result<crate::oath::CredentialData, CliError> {
+        let bad = |e: &dyn std::fmt::Display| CliError::new(Exit::Usage, e.to_string());
+        let text = match self.uri.as_deref() {
+            Some("-") => read_stdin("URI")?,
+            Some(u) => Zeroizing::new(u.to_owned()),
+            None => Source { positional: self.secret.as_deref(), command: self.secret_cmd.as_deref(), file: self.secret_file.as_deref() }
+                .read()?,
+        };
+        let text = first_line(text.trim());
+        if text.starts_with("otpauth://") {
+            return crate::oath::CredentialData::from_uri(text).map_err(|e| bad(&e));
+        }
+        let mut d = crate::oath::CredentialData::totp("", crate::otp::decode_secret(text).map_err(|e| bad(&e))?);
+        d.oath_type = params.oath_type;
+        d.algorithm = params.algorithm;
+        d.digits = params.digits;
+        d.period = params.period;
+        Ok(d)
+    }
+}
