@@ -7,7 +7,7 @@ pub mod pcsc;
 pub mod recorder;
 pub mod scripted;
 
-use crate::apdu::{CommandApdu, Response, Sw};
+use crate::apdu::{CommandApdu, Response};
 
 /// YKOATH's SEND REMAINING instruction (not ISO GET RESPONSE `C0`).
 pub const INS_SEND_REMAINING: u8 = 0xA5;
@@ -86,9 +86,4 @@ pub fn exchange(t: &mut dyn Transport, command: &CommandApdu) -> Result<Response
 
 fn parse(bytes: &[u8]) -> Result<Response, TransportError> {
     Response::parse(bytes).map_err(|_| TransportError::Malformed)
-}
-
-/// A status word is final when it is not `61xx`.
-pub fn is_final(sw: Sw) -> bool {
-    sw.more_data().is_none()
 }

@@ -9,25 +9,17 @@ use std::io::Write;
 pub struct Recorder<T, W> {
     inner: T,
     out: W,
-    /// Number of APDUs sent so far.
-    pub count: usize,
 }
 
 impl<T: Transport, W: Write> Recorder<T, W> {
     /// Wraps `inner`, logging to `out`.
     pub fn new(inner: T, out: W) -> Self {
-        Recorder { inner, out, count: 0 }
-    }
-
-    /// The wrapped transport.
-    pub fn into_inner(self) -> T {
-        self.inner
+        Recorder { inner, out }
     }
 }
 
 impl<T: Transport, W: Write> Transport for Recorder<T, W> {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-        self.count += 1;
         // A broken stderr must not break the command itself.
         let _ = writeln!(self.out, "> {}", redact_command(command));
         let result = self.inner.transmit(command);

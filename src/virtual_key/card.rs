@@ -119,11 +119,6 @@ impl VirtualCard {
     pub fn lock_for_serving(path: &Path) -> Result<std::fs::File, TransportError> {
         lock(path)
     }
-
-    /// The current state.
-    pub fn state(&self) -> &KeyState {
-        &self.key.state
-    }
 }
 
 impl Transport for VirtualCard {
