@@ -54,7 +54,18 @@ pub fn with_key<R>(
         return run_on(g, needs, ctx, &mut card, f);
     }
     let pcsc = Pcsc::establish()?;
-    let chosen = choose_reader(g, &pcsc)?;
+    let readers = pcsc.readers()?;
+    with_chosen_reader(g, &pcsc, readers, needs, f)
+}
+
+fn with_chosen_reader<R>(
+    g: &Global,
+    pcsc: &Pcsc,
+    readers: Vec<(String, bool)>,
+    needs: Needs,
+    f: impl FnOnce(&KeyCtx, &mut Session<Link<'_>>) -> Result<R, CliError>,
+) -> Result<R, CliError> {
+    let chosen = choose_reader(g, pcsc, readers)?;
     let mut card = pcsc.connect(&chosen)?;
     let ctx = KeyCtx { reader: chosen, serial: None };
     card.transaction(|t| run_on(g, needs, ctx, t, f))?
@@ -122,9 +133,10 @@ pub fn with_key_holding<R>(
         return with_key(g, Needs::default(), f);
     }
     let pcsc = Pcsc::establish()?;
-    let present: Vec<String> = pcsc.readers()?.into_iter().filter(|(_, p)| *p).map(|(n, _)| n).collect();
-    if present.len() <= 1 {
-        return with_key(g, Needs::default(), f);
+    let readers = pcsc.readers()?;
+    // one key (the usual case): no probing, the same two APDUs as `with_key`
+    if readers.iter().filter(|(_, present)| *present).count() <= 1 {
+        return with_chosen_reader(g, &pcsc, readers, Needs::default(), f);
     }
     let holders = each_key(g, |ctx, s| {
         unlock(g, s)?;
@@ -240,8 +252,7 @@ fn probe(g: &Global, pcsc: &Pcsc, reader: &str, present: bool) -> Probe {
     p
 }
 
-fn choose_reader(g: &Global, pcsc: &Pcsc) -> Result<String, CliError> {
-    let readers = pcsc.readers()?;
+fn choose_reader(g: &Global, pcsc: &Pcsc, readers: Vec<(String, bool)>) -> Result<String, CliError> {
     if readers.is_empty() {
         return Err(TransportError::NoReaders.into());
     }
