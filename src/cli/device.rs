@@ -307,7 +307,7 @@ pub fn host_challenge() -> [u8; 8] {
 }
 
 /// Unlocks a locked key: --password-cmd, then the remembered key, then a prompt.
-/// `interactive` allows the prompt.
+/// The prompt happens only when there is a terminal.
 pub fn unlock(g: &Global, session: &mut Session<Link<'_>>) -> Result<(), CliError> {
     if !session.is_locked() {
         return Ok(());

@@ -1,3 +1,5 @@
+//! RFC 4226 and RFC 6238 vectors, key preparation, PBKDF2 and base32 input.
+
 use super::*;
 
 const SEED20: &[u8] = b"12345678901234567890";

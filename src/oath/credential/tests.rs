@@ -1,3 +1,5 @@
+//! Credential ids and otpauth URIs against the reference tables and the odd forms seen in the wild.
+
 use super::*;
 
 #[test]

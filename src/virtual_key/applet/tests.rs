@@ -1,3 +1,5 @@
+//! Instruction-level checks of the virtual applet: gates, capacity, firmware limits, touch.
+
 use super::*;
 use crate::virtual_key::state::{KeyState, DEFAULT_VERSION};
 
