@@ -162,13 +162,29 @@ struct Codes {
 }
 
 fn key_codes(g: &Global, a: &CodeArgs, query: &str, start: u64) -> Result<Codes, CliError> {
-    device::with_key_holding(g, query, a.show_hidden, |_, s| {
-        device::unlock(g, s)?;
-        let entries = s.calculate_all(start)?;
-        let entry = pick(&entries, query, a.show_hidden)?;
-        let codes = codes_for(s, a, entry, start)?;
-        Ok(Codes { credential: entry.credential.clone(), codes, software: false })
-    })
+    let mut start = start;
+    loop {
+        let step = device::with_key_holding(g, query, a.show_hidden, |_, s| {
+            device::unlock(g, s)?;
+            let entries = s.calculate_all(start)?;
+            let entry = pick(&entries, query, a.show_hidden)?;
+            let cred = &entry.credential;
+            let t = choose_window(a, start, u64::from(cred.period.max(1)), cred.oath_type, &cred.id_str())?;
+            if t > start && a.at.is_none() {
+                // wait with the key released, so other programs can use it meanwhile
+                return Ok(Err(t));
+            }
+            let codes = codes_for(s, a, entry, start, t)?;
+            Ok(Ok(Codes { credential: cred.clone(), codes, software: false }))
+        })?;
+        match step {
+            Ok(codes) => return Ok(codes),
+            Err(t) => {
+                std::thread::sleep(Duration::from_secs(t.saturating_sub(now())));
+                start = t;
+            }
+        }
+    }
 }
 
 /// The software engine, from the backup secret that `cmd` prints.
@@ -191,6 +207,9 @@ fn soft_codes(a: &CodeArgs, query: &str, cmd: &str, start: u64) -> Result<Codes,
     credential.touch = Some(false);
     let period = u64::from(data.period.max(1));
     let t = choose_window(a, start, period, data.oath_type, query)?;
+    if t > start && a.at.is_none() {
+        std::thread::sleep(Duration::from_secs(t.saturating_sub(now())));
+    }
     let codes = (0..u64::from(a.consecutive))
         .map(|k| {
             let at = t + k * period;
@@ -221,8 +240,8 @@ pub fn pick<'a, C: AsRef<Credential>>(items: &'a [C], query: &str, show_hidden: 
 }
 
 /// The time to compute for: the next window when --min-valid finds too little of this
-/// one left, or when --fresh finds this window's code already printed. Sleeps until then
-/// unless --at was given.
+/// one left, or when --fresh finds this window's code already printed. The caller waits
+/// until then (unless --at was given).
 fn choose_window(a: &CodeArgs, t: u64, period: u64, oath_type: OathType, id: &str) -> Result<u64, CliError> {
     if oath_type != OathType::Totp {
         return Ok(t);
@@ -230,7 +249,8 @@ fn choose_window(a: &CodeArgs, t: u64, period: u64, oath_type: OathType, id: &st
     let mut target = t;
     if let Some(min) = a.min_valid {
         let left = period - t % period;
-        if left < min {
+        // at the very start of a window there is no better one to wait for
+        if left < min && left < period {
             output::status(&format!("only {left}s left for this code; waiting for the next one"));
             target = t + left;
         }
@@ -248,16 +268,14 @@ fn choose_window(a: &CodeArgs, t: u64, period: u64, oath_type: OathType, id: &st
             }
         }
     }
-    if target > t && a.at.is_none() {
-        std::thread::sleep(Duration::from_secs(target - t));
-    }
     Ok(target)
 }
 
-fn codes_for(s: &mut Session<Link<'_>>, a: &CodeArgs, entry: &CalculatedEntry, start: u64) -> Result<Vec<Code>, CliError> {
+/// The codes of `--consecutive` windows from `t`; CALCULATE ALL's answer (made at
+/// `start`) is used when it fits.
+fn codes_for(s: &mut Session<Link<'_>>, a: &CodeArgs, entry: &CalculatedEntry, start: u64, t: u64) -> Result<Vec<Code>, CliError> {
     let cred = &entry.credential;
     let period = u64::from(cred.period.max(1));
-    let t = choose_window(a, start, period, cred.oath_type, &cred.id_str())?;
     let mut codes = Vec::with_capacity(a.consecutive as usize);
     for k in 0..u64::from(a.consecutive) {
         let at = t + k * period;
