@@ -39,8 +39,15 @@ fn rule_file_marks_exactly_the_ccid_yubikeys() {
 
 #[test]
 fn rule_runs_before_uaccess() {
-    let name = "69-ykotp.rules";
-    let number: u32 = name.split('-').next().unwrap().parse().unwrap();
-    assert!(number < 70);
-    assert!(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("udev").join(name).exists());
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("udev");
+    let rules: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".rules"))
+        .collect();
+    assert_eq!(rules, ["69-ykotp.rules"], "the rule tested above is the only one shipped");
+    for name in rules {
+        let number: u32 = name.split('-').next().unwrap().parse().expect("rules files start with a number");
+        assert!(number < 70, "{name} must sort before systemd's 70-uaccess.rules");
+    }
 }

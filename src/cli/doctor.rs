@@ -76,8 +76,7 @@ fn check_pcsc(g: &Global, r: &mut Report) {
     }
     r.ok("readers", readers.iter().map(|(n, _)| format!("\"{n}\"")).collect::<Vec<_>>().join(", "));
     let mut keys = 0;
-    for (reader, present) in readers.iter().filter(|(_, p)| *p) {
-        let _ = present;
+    for (reader, _) in readers.iter().filter(|(_, present)| *present) {
         keys += 1;
         check_key(g, r, reader);
     }

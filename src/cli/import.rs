@@ -6,9 +6,7 @@ use super::device::{self, Needs};
 use super::report::{CliError, Exit};
 use super::{output, Global};
 use crate::migration;
-use crate::oath::proto::Version;
 use crate::oath::CredentialData;
-use crate::otp::Algorithm;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -150,10 +148,8 @@ pub fn run(g: &Global, a: &ImportArgs) -> Result<(), CliError> {
             let skip = |why: &str| Skip { id: id.clone(), why: why.to_owned() };
             if !seen.insert(id.clone()) {
                 out.skipped.push(skip("appears twice in the input; the first was used"));
-            } else if d.algorithm == Algorithm::Sha512 && !v.supports_sha512() {
-                out.skipped.push(skip(&format!("SHA-512 needs firmware 4.3.1; this key has {v}")));
-            } else if d.touch && !v.supports_touch() {
-                out.skipped.push(skip(&format!("touch needs firmware {}; this key has {v}", Version(4, 2, 6))));
+            } else if let Err(e) = crate::oath::session::check_firmware(v, d) {
+                out.skipped.push(skip(&e.to_string()));
             } else if existing.contains(id.as_bytes()) && !a.force {
                 out.skipped.push(skip("already on the key (use --force to overwrite)"));
             } else {

@@ -60,15 +60,15 @@ pub fn run(g: &Global, a: &ListArgs) -> Result<(), CliError> {
     } else {
         vec![(None, device::with_key(g, Needs::default(), |_, s| read(s))?)]
     };
-    let mut rows = Vec::new();
-    for (key, (creds, details)) in &keys {
-        let mut found: Vec<&Credential> = search(creds, a.query.as_deref().unwrap_or(""), a.show_hidden);
-        found.sort_by_key(|c| c.sort_key());
-        rows.extend(found.iter().map(|c| row(key.clone(), c, details.get(&c.id))));
-    }
-    if a.all_keys {
-        rows.sort_by(|x, y| (x.sort_key(), &x.key).cmp(&(y.sort_key(), &y.key)));
-    }
+    let mut found: Vec<(&Option<String>, &Credential, &Details)> = keys
+        .iter()
+        .flat_map(|(key, (creds, details))| {
+            search(creds, a.query.as_deref().unwrap_or(""), a.show_hidden).into_iter().map(move |c| (key, c, details))
+        })
+        .collect();
+    // ykman's order; with several keys, the same account on each key side by side
+    found.sort_by_key(|(key, c, _)| (c.sort_key(), *key));
+    let rows: Vec<Row> = found.into_iter().map(|(key, c, details)| row(key.clone(), c, details.get(&c.id))).collect();
     print(g, a, &rows)
 }
 
@@ -91,12 +91,6 @@ fn row(key: Option<String>, c: &Credential, d: Option<&(u8, bool)>) -> Row {
         digits: d.map(|d| d.0),
         period: (c.oath_type == OathType::Totp).then_some(c.period),
         touch: d.map(|d| d.1),
-    }
-}
-
-impl Row {
-    fn sort_key(&self) -> (String, String) {
-        (self.issuer.as_deref().unwrap_or(&self.name).to_lowercase(), self.name.to_lowercase())
     }
 }
 

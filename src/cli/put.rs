@@ -7,7 +7,6 @@ use super::report::{CliError, Exit};
 use super::{output, prompt, secret, Global};
 use crate::oath::proto::Version;
 use crate::oath::{CredentialData, OathType, Session};
-use crate::otp::Algorithm;
 
 /// Arguments of `put`.
 #[derive(Debug, clap::Args)]
@@ -97,12 +96,7 @@ fn check_key(g: &Global, s: &mut Session<Link<'_>>, data: &CredentialData, force
         return Err(CliError::new(Exit::Unsupported, format!("the key is full: {} of {} accounts used", existing.len(), v.capacity()))
             .hint("delete an account with `ykotp delete` first"));
     }
-    if data.touch && !v.supports_touch() {
-        return Err(CliError::new(Exit::Unsupported, format!("touch needs firmware 4.2.6 or later; this key has {v}")));
-    }
-    if data.algorithm == Algorithm::Sha512 && !v.supports_sha512() {
-        return Err(CliError::new(Exit::Unsupported, format!("SHA-512 needs firmware 4.3.1 or later; this key has {v}")));
-    }
+    crate::oath::session::check_firmware(v, data)?;
     // YubiKey 4 firmware 4.0.0 < v < 4.3.5 corrupts an account whose name is a prefix
     // of another's (ykman refuses the same case)
     if v > Version(4, 0, 0)

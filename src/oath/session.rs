@@ -165,16 +165,10 @@ impl<T: Transport> Session<T> {
         }
     }
 
-    /// PUT (adds, or overwrites an id that exists: callers ask first). Validates first and
-    /// checks the firmware for touch and SHA-512.
+    /// PUT (adds, or overwrites an id that exists: callers ask first), after
+    /// [`check_firmware`].
     pub fn put(&mut self, credential: &CredentialData) -> Result<(), Error> {
-        let v = self.version();
-        if credential.touch && !v.supports_touch() {
-            return Err(Error::NeedsFirmware { feature: "touch", needs: Version(4, 2, 6), has: v });
-        }
-        if credential.algorithm == otp::Algorithm::Sha512 && !v.supports_sha512() {
-            return Err(Error::NeedsFirmware { feature: "SHA-512", needs: Version(4, 3, 1), has: v });
-        }
+        check_firmware(self.version(), credential)?;
         self.send(&proto::put(credential)).map(drop)
     }
 
@@ -211,6 +205,17 @@ impl<T: Transport> Session<T> {
         self.unlocked = true;
         Ok(())
     }
+}
+
+/// Whether firmware `v` can hold `credential`: touch needs 4.2.6, SHA-512 needs 4.3.1.
+pub fn check_firmware(v: Version, credential: &CredentialData) -> Result<(), Error> {
+    if credential.touch && !v.supports_touch() {
+        return Err(Error::NeedsFirmware { feature: "touch", needs: Version(4, 2, 6), has: v });
+    }
+    if credential.algorithm == otp::Algorithm::Sha512 && !v.supports_sha512() {
+        return Err(Error::NeedsFirmware { feature: "SHA-512", needs: Version(4, 3, 1), has: v });
+    }
+    Ok(())
 }
 
 fn send<T: Transport>(transport: &mut T, command: &CommandApdu) -> Result<Vec<u8>, Error> {
