@@ -14,7 +14,8 @@ pub fn map_error(e: pcsc::Error) -> TransportError {
         E::NoReadersAvailable | E::UnknownReader | E::ReaderUnavailable => TransportError::NoReaders,
         E::SharingViolation => TransportError::Busy,
         E::RemovedCard | E::NoSmartcard | E::UnpoweredCard | E::UnresponsiveCard => TransportError::CardRemoved,
-        E::ResetCard => TransportError::CardReset,
+        // pcscd answers a protocol mismatch while another program's reset is still under way
+        E::ResetCard | E::ProtoMismatch => TransportError::CardReset,
         E::NoAccess | E::SecurityViolation => TransportError::AccessDenied,
         other => TransportError::Pcsc(other.to_string()),
     }
@@ -46,8 +47,40 @@ impl Pcsc {
     /// Connects to `reader` (shared).
     pub fn connect(&self, reader: &str) -> Result<PcscCard, TransportError> {
         let name = CString::new(reader).map_err(|_| TransportError::NoReaders)?;
-        let card = self.ctx.connect(&name, ShareMode::Shared, Protocols::ANY).map_err(map_error)?;
+        let card = settled(|| self.ctx.connect(&name, ShareMode::Shared, Protocols::ANY)).map_err(map_error)?;
         Ok(PcscCard { card: Some(card), reader: reader.to_owned() })
+    }
+}
+
+const RESET_RETRIES: usize = 3;
+
+fn reconnect(card: &mut pcsc::Card) -> Result<(), TransportError> {
+    settled(|| card.reconnect(ShareMode::Shared, Protocols::ANY, Disposition::LeaveCard)).map_err(map_error)
+}
+
+/// Runs a connect or reconnect until the card has settled. While another program resets
+/// the card, pcscd can see it without an ATR for a moment and answers "protocol mismatch";
+/// a moment later the same call succeeds.
+fn settled<T>(mut call: impl FnMut() -> Result<T, pcsc::Error>) -> Result<T, pcsc::Error> {
+    let mut tries = 0;
+    loop {
+        match call() {
+            Err(pcsc::Error::ProtoMismatch) if tries < 20 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+impl Pcsc {
+    /// A handle without a protocol, like the ones pcscd hands out during a reset race.
+    fn connect_direct(&self, reader: &str) -> PcscCard {
+        let name = CString::new(reader).unwrap();
+        let card = self.ctx.connect(&name, ShareMode::Direct, Protocols::UNDEFINED).unwrap();
+        PcscCard { card: Some(card), reader: reader.to_owned() }
     }
 }
 
@@ -60,22 +93,26 @@ pub struct PcscCard {
 
 impl PcscCard {
     /// Runs `f` inside one PC/SC transaction, so no other program can select another
-    /// applet between our commands. A reset by another program before we start makes us
-    /// reconnect once.
+    /// applet between our commands. Resets by another program before we start make us
+    /// reconnect (a few times: a program that keeps resetting can win a race or two);
+    /// inside the transaction nobody else can reset the card.
     pub fn transaction<R>(&mut self, f: impl FnOnce(&mut dyn Transport) -> R) -> Result<R, TransportError> {
         let card = self.card.as_mut().ok_or(TransportError::CardRemoved)?;
-        if let Err(pcsc::Error::ResetCard) = card.status2_owned().map(drop) {
-            card.reconnect(ShareMode::Shared, Protocols::ANY, Disposition::LeaveCard).map_err(map_error)?;
+        for _ in 0..RESET_RETRIES {
+            match card.status2_owned() {
+                Err(pcsc::Error::ResetCard) => reconnect(card)?,
+                _ => break,
+            }
         }
-        let tx = match card.transaction2() {
+        let mut tx = match card.transaction2() {
             Ok(tx) => tx,
             Err((card, pcsc::Error::ResetCard)) => {
-                card.reconnect(ShareMode::Shared, Protocols::ANY, Disposition::LeaveCard).map_err(map_error)?;
+                reconnect(card)?;
                 card.transaction().map_err(map_error)?
             }
             Err((_, e)) => return Err(map_error(e)),
         };
-        let mut link = TxLink { tx: &tx, buf: vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED] };
+        let mut link = TxLink { tx: &mut tx, buf: vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED] };
         let result = f(&mut link);
         drop(link);
         // Ending can fail when the card is gone; the result already says so.
@@ -96,17 +133,72 @@ impl Drop for PcscCard {
 }
 
 struct TxLink<'a, 'tx> {
-    tx: &'a pcsc::Transaction<'tx>,
+    tx: &'a mut pcsc::Transaction<'tx>,
     buf: Vec<u8>,
 }
 
 impl Transport for TxLink<'_, '_> {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-        let response = self.tx.transmit(command, &mut self.buf).map_err(map_error)?;
+        let response = match guarded_transmit(self.tx, command, &mut self.buf) {
+            Some(r) => r,
+            None => {
+                // Nothing was sent. Inside our transaction nobody else can reset the card,
+                // so reconnecting now yields the protocol the card really speaks.
+                self.tx.reconnect(ShareMode::Shared, Protocols::ANY, Disposition::LeaveCard).map_err(map_error)?;
+                guarded_transmit(self.tx, command, &mut self.buf).ok_or(TransportError::CardReset)?
+            }
+        };
+        let response = response.map_err(map_error)?;
         // vpcd turns a vanished card into an empty success; a real answer has an SW
         if response.len() < 2 {
             return Err(TransportError::CardRemoved);
         }
         Ok(response.to_vec())
+    }
+}
+
+thread_local! {
+    static QUIET_PANIC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `pcsc::Card::transmit`, or `None` where the crate would panic because the card handle
+/// has no protocol. pcscd hands out such a handle when another program's reset lands
+/// between its setting the protocol and reporting it to us, and the crate offers no way
+/// to look at the handle's protocol beforehand; the panic happens before anything is sent.
+fn guarded_transmit<'b>(card: &pcsc::Card, command: &[u8], buf: &'b mut [u8]) -> Option<Result<&'b [u8], pcsc::Error>> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET_PANIC.with(std::cell::Cell::get) {
+                previous(info)
+            }
+        }));
+    });
+    QUIET_PANIC.with(|q| q.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let buf = buf;
+        card.transmit(command, buf)
+    }));
+    QUIET_PANIC.with(|q| q.set(false));
+    result.ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[ignore = "needs pcscd with a virtual key: run by scripts/test"]
+    fn a_handle_without_a_protocol_reconnects_instead_of_panicking() {
+        let reader = std::env::var("YKOTP_TEST_READER0").expect("scripts/test sets YKOTP_TEST_READER0");
+        let pcsc = Pcsc::establish().unwrap();
+        let mut card = pcsc.connect_direct(&reader);
+        let select = [0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01];
+        let response = card.transaction(|t| t.transmit(&select)).unwrap().unwrap();
+        assert_eq!(response[response.len() - 2..], [0x90, 0x00]);
+        // the handle now has a protocol: a second transaction works straight away
+        let again = card.transaction(|t| t.transmit(&select)).unwrap().unwrap();
+        assert_eq!(again, response);
     }
 }
