@@ -233,7 +233,13 @@ fn several_keys_route_merge_and_backup() {
     unselected(&["code", "both"]).fails(4, "\"both\" is on 2 keys; choose one with --device");
     let refused = unselected(&["put", "only0", "--all-keys", "--secret-cmd", &format!("echo {DEMO_B32}")]);
     refused.fails(10, "an account called \"only0\" already exists");
+    assert!(refused.stderr.contains("nothing was written: 1 of 2 keys cannot take \"only0\""), "{refused:?}");
     assert_eq!(k1.run(&["list"]).ok(), "both\nonly1\n", "a refused --all-keys put wrote to another key");
+    // every key's problem at once, not one per attempt
+    let twice = unselected(&["put", "both", "--all-keys", "--secret-cmd", &format!("echo {DEMO_B32}")]);
+    twice.fails(10, "an account called \"both\" already exists");
+    assert_eq!(twice.stderr.matches("already exists").count(), 2, "{twice:?}");
+    assert!(twice.stderr.contains("nothing was written: 2 of 2 keys cannot take \"both\""), "{twice:?}");
     // list --all-keys merges, with the key's serial
     let info0: serde_json::Value = serde_json::from_str(k0.run(&["info", "--json"]).ok()).unwrap();
     let info1: serde_json::Value = serde_json::from_str(k1.run(&["info", "--json"]).ok()).unwrap();

@@ -111,12 +111,33 @@ fn check_key(g: &Global, s: &mut Session<Link<'_>>, data: &CredentialData, force
     Ok(exists)
 }
 
-/// The same secret on every attached key: all are checked before any is written.
+/// The same secret on every attached key: all are checked before any is written, and
+/// every key's problem is reported at once, so one round of fixes is enough.
 fn put_everywhere(g: &Global, a: &PutArgs, data: &CredentialData) -> Result<(), CliError> {
     let id = data.id();
-    let checked = device::each_key(g, |ctx, s| {
-        check_key(g, s, data, a.force).map_err(|e| CliError { message: format!("key {}: {}", key_label(ctx), e.message), ..e })
+    let checks = device::each_key(g, |ctx, s| {
+        Ok(check_key(g, s, data, a.force).map_err(|e| CliError { message: format!("key {}: {}", key_label(ctx), e.message), ..e }))
     })?;
+    let total = checks.len();
+    let (mut checked, mut refused) = (Vec::new(), Vec::new());
+    for (ctx, result) in checks {
+        match result {
+            Ok(existed) => checked.push((ctx, existed)),
+            Err(e) => refused.push(e),
+        }
+    }
+    if let Some(mut last) = refused.pop() {
+        for e in &refused {
+            output::status(&format!("error: {}", e.message));
+        }
+        if refused.iter().any(|e| e.exit != last.exit) {
+            last.exit = Exit::Other;
+        }
+        if total > 1 {
+            last.hints.push(format!("nothing was written: {} of {total} keys cannot take \"{id}\"", refused.len() + 1));
+        }
+        return Err(last);
+    }
     let expected: Vec<String> = checked.iter().map(|(ctx, _)| ctx.reader.clone()).collect();
     let written = device::each_key(g, |ctx, s| {
         if !expected.contains(&ctx.reader) {
