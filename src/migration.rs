@@ -88,15 +88,13 @@ fn parse_account(mut input: &[u8]) -> Result<CredentialData, MigrationError> {
         }
     }
     let secret = Secret::new(secret);
-    // the name may carry "issuer:" itself, with or without an issuer field: the same
-    // naming rule as an otpauth URI's label and issuer= parameter
-    let named = crate::oath::credential::name_account(crate::oath::credential::NameSources {
-        uri_label: Some(&name),
-        uri_issuer: Some(&issuer),
-        ..Default::default()
-    });
-    let (issuer, name) = named.map_err(|e| MigrationError::Account(name.clone(), e.to_string()))?;
-    let issuer = issuer.unwrap_or_default();
+    // the name may carry "issuer:" itself, with or without an issuer field. Unlike an
+    // otpauth label, a different prefix is not a conflict: the export cannot be edited,
+    // and Google Authenticator itself shows such an account as issuer + the whole name.
+    let (issuer, name) = match name.split_once(':') {
+        Some((i, n)) if issuer.is_empty() || i == issuer => (i.trim().to_owned(), n.trim().to_owned()),
+        _ => (issuer, name),
+    };
     let label = if issuer.is_empty() { name.clone() } else { format!("{issuer}:{name}") };
     let bad = |why: &str| MigrationError::Account(label.clone(), why.to_owned());
     let algorithm = match alg {
