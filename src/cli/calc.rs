@@ -23,9 +23,13 @@ pub struct CalcArgs {
     /// Compute for this time instead of now: unix seconds or RFC 3339
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<u64>,
-    /// Also the next N codes; with --verify, how far to search on each side
+    /// oathtool's -w: this code and the next N (N+1 in all); with --verify, how far to
+    /// search on each side
     #[arg(short, long, value_name = "N", default_value_t = 0)]
     window: u64,
+    /// N codes in all, one per line, as `ykotp code --consecutive N` prints them
+    #[arg(long, value_name = "N", conflicts_with_all = ["window", "verify"], value_parser = clap::value_parser!(u64).range(1..=10))]
+    consecutive: Option<u64>,
     /// Steam Guard's 5-character codes
     #[arg(long)]
     steam: bool,
@@ -68,7 +72,10 @@ pub fn run(g: &Global, a: &CalcArgs) -> Result<(), CliError> {
     if let Some(otp) = &a.verify {
         return verify(&data, otp.trim(), t, a.t0, counter, a.window);
     }
-    let rows: Vec<Row> = (0..=a.window)
+    // one meaning per flag: --consecutive counts codes (as in `code`), --window counts
+    // the codes after this one (as oathtool's -w does)
+    let count = a.consecutive.unwrap_or(a.window + 1);
+    let rows: Vec<Row> = (0..count)
         .map(|k| match data.oath_type {
             OathType::Totp => {
                 let at = t + k * u64::from(data.period);
