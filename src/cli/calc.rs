@@ -39,9 +39,9 @@ pub struct CalcArgs {
 }
 
 /// The credential the arguments describe (secret from wherever it was given).
-fn credential(a: &CalcArgs) -> Result<CredentialData, CliError> {
+fn credential(a: &CalcArgs) -> Result<(CredentialData, bool), CliError> {
     let bad = |e: crate::oath::credential::CredentialError| CliError::new(Exit::Usage, e.to_string());
-    let (mut data, _) = a.source.credential(&a.params, crate::oath::credential::NameSources::default())?;
+    let (mut data, from_uri) = a.source.credential(&a.params, crate::oath::credential::NameSources::default())?;
     if a.steam {
         data.issuer = Some("Steam".into());
     }
@@ -49,7 +49,7 @@ fn credential(a: &CalcArgs) -> Result<CredentialData, CliError> {
         data.name = "calc".into();
     }
     data.validate().map_err(bad)?;
-    Ok(data)
+    Ok((data, from_uri))
 }
 
 #[derive(serde::Serialize)]
@@ -65,10 +65,9 @@ struct Row {
 
 /// Runs `calc`.
 pub fn run(g: &Global, a: &CalcArgs) -> Result<(), CliError> {
-    let data = credential(a)?;
+    let (data, from_uri) = credential(a)?;
     let t = a.at.unwrap_or_else(now);
-    let counter =
-        if data.oath_type == OathType::Hotp && a.source.uri.is_some() && a.counter == 0 { u64::from(data.counter) } else { a.counter };
+    let counter = if data.oath_type == OathType::Hotp && from_uri && a.counter == 0 { u64::from(data.counter) } else { a.counter };
     if let Some(otp) = &a.verify {
         return verify(&data, otp.trim(), t, a.t0, counter, a.window);
     }
