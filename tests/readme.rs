@@ -1,4 +1,4 @@
-//! The README runs. Every shell line of its Usage and Recipes sections is read from
+//! The README runs. Every shell line of its Installing, Usage and Recipes sections is read from
 //! README.md itself and run, in order, in one scratch home against a file-backed virtual
 //! key (`YKOTP_READER=virtual:…`), with no terminal (setsid), the real `pass`,
 //! `pass-otp`, `keepassxc-cli`, `gpg` and `oathtool` (scripts/bootstrap installs them),
@@ -25,7 +25,8 @@ const LOGIN_PASSWORD: &str = "correct-horse";
 /// lines joined, with the language of their block; and the other blocks (toml, ini).
 fn readme_blocks() -> Vec<(String, String)> {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme.find("\n## Usage\n").expect("README has a Usage section");
+    let start = readme.find("\n## Installing for real use\n").expect("README has an Installing section before Usage");
+    assert!(readme[start..].contains("\n## Usage\n"), "Usage follows Installing");
     let end = readme[start..].find("\n## Exit codes\n").map(|e| start + e).expect("README has Exit codes after Recipes");
     let mut blocks = Vec::new();
     let mut lang: Option<String> = None;
@@ -235,6 +236,36 @@ fn list(h: &Home) -> String {
 fn steps() -> Vec<Step> {
     let s = SECRET;
     vec![
+        // Installing
+        step("cargo install --path .").not_run("builds and installs a release binary into ~/.cargo/bin; the test links the binary cargo test built there instead"),
+        step("sudo systemctl enable --now pcscd.socket").not_run("needs root and systemd; scripts/test starts pcscd itself for the PC/SC tests"),
+        step("ykotp doctor").expect(|_, o| {
+            let text = ok(o);
+            assert!(text.contains("ok    pcscd: not needed for a virtual key") && text.contains("ok    key in \"virtual:"), "{o:#?}");
+        }),
+        step("mkdir -p ~/.local/share/bash-completion/completions ~/.local/share/man/man1").expect(|_, o| {
+            ok(o);
+        }),
+        step("ykotp completions bash > ~/.local/share/bash-completion/completions/ykotp").expect(|h, o| {
+            ok(o);
+            let script = std::fs::read_to_string(h.p(".local/share/bash-completion/completions/ykotp")).unwrap();
+            assert!(script.contains("complete -F _ykotp"), "{script:.200}");
+        }),
+        step("mkdir -p ~/.zfunc ~/.config/fish/completions").expect(|_, o| {
+            ok(o);
+        }),
+        step("ykotp completions zsh  > ~/.zfunc/_ykotp").expect(|h, o| {
+            ok(o);
+            assert!(std::fs::read_to_string(h.p(".zfunc/_ykotp")).unwrap().starts_with("#compdef ykotp"));
+        }),
+        step("ykotp completions fish > ~/.config/fish/completions/ykotp.fish").expect(|h, o| {
+            ok(o);
+            assert!(std::fs::read_to_string(h.p(".config/fish/completions/ykotp.fish")).unwrap().contains("complete -c ykotp"));
+        }),
+        step("ykotp man > ~/.local/share/man/man1/ykotp.1").expect(|h, o| {
+            ok(o);
+            assert!(std::fs::read_to_string(h.p(".local/share/man/man1/ykotp.1")).unwrap().contains(".TH ykotp"));
+        }),
         // Usage: codes
         step("ykotp code aws").setup(&format!("ykotp put aws - <<< {s}")).expect(|_, o| one_code_of(o, SECRET)),
         step("ykotp code").expect(|_, o| assert!(ok(o).starts_with("aws "), "{o:#?}")),
@@ -586,7 +617,7 @@ fn keepass_xml() -> String {
 }
 
 #[test]
-fn every_shell_line_of_usage_and_recipes_runs() {
+fn every_shell_line_of_installing_usage_and_recipes_runs() {
     let h = Home { dir: tempfile::tempdir().unwrap() };
     h.write("kee.xml", &keepass_xml());
     prepare(&h);
@@ -652,5 +683,5 @@ fn every_shell_line_of_usage_and_recipes_runs() {
     for (line, why) in &not_run {
         eprintln!("not run: {line}: {why}");
     }
-    assert_eq!(not_run.len(), 1, "{not_run:?}");
+    assert_eq!(not_run.len(), 3, "{not_run:?}");
 }
