@@ -23,7 +23,8 @@ pub struct CodeArgs {
     /// Compute for this time instead of now: unix seconds or RFC 3339
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<u64>,
-    /// Print the codes of N successive windows, one per line (AWS MFA enrolment needs 2)
+    /// N codes in all: this window's and the next N-1, one per line (AWS MFA enrolment
+    /// needs 2; `calc --window N` is oathtool's meaning, N+1 codes)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10))]
     consecutive: u32,
     /// If fewer than SECONDS are left in the current window, wait for the next one

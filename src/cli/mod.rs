@@ -37,8 +37,9 @@ pub struct Cli {
     command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes, listed under their own heading in every command's help.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Use the reader whose name contains NAME (case-insensitive), or virtual:PATH for a
     /// file-backed virtual YubiKey

@@ -13,7 +13,7 @@ use crate::oath::{CredentialData, OathType, Session};
 #[derive(Debug, clap::Args)]
 pub struct PutArgs {
     /// Account name (the issuer can be given as ISSUER:NAME or with --issuer)
-    #[arg(required_unless_present = "uri")]
+    #[arg(required_unless_present_any = ["uri", "uri_cmd"])]
     name: Option<String>,
     #[command(flatten)]
     source: secret::SecretArgs,
