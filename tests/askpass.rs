@@ -213,3 +213,17 @@ fn config_errors_name_their_line() {
         out.fails(2, want);
     }
 }
+
+#[test]
+fn software_fallback_when_no_key_holds_the_account() {
+    let y = setup(
+        "\n[account.gh]\nname = \"GitHub:alice\"\nfallback_cmd = \"echo JBSWY3DPEHPK3PXP\"\n\n\
+         [[askpass.rule]]\nprompt = 'github code'\naccount = \"gh\"\n",
+    );
+    let out = askpass(&y, "GitHub code: ");
+    let text = std::fs::read_to_string(fresh_file(&y)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let step = json["last_step"]["30/GitHub:alice"].as_u64().expect("--fresh recorded the step");
+    assert_eq!(out.ok(), format!("{}\n", soft_totp(DEMO_B32, step * 30, 30, 6)));
+    assert!(out.stderr.contains("computing the code in software"), "{out:?}");
+}
