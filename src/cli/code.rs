@@ -42,6 +42,28 @@ pub struct CodeArgs {
     /// Never print the same TOTP code twice: wait for the next window if this one's was printed
     #[arg(long)]
     fresh: bool,
+    /// Set by `askpass` for rules that answer the code alone
+    #[arg(skip)]
+    no_prepend: bool,
+}
+
+impl CodeArgs {
+    /// What `askpass` asks of `code`: one account's code, never one printed before
+    /// (`--fresh`), with the account's `prepend_cmd` in front or without.
+    pub fn for_login(query: &str, min_valid: Option<u64>, with_prepend: bool) -> Self {
+        CodeArgs {
+            query: Some(query.to_owned()),
+            show_hidden: false,
+            at: None,
+            consecutive: 1,
+            min_valid,
+            prepend_cmd: None,
+            soft: false,
+            no_fallback: false,
+            fresh: true,
+            no_prepend: !with_prepend,
+        }
+    }
 }
 
 /// The clock, read once at the edge.
@@ -119,7 +141,7 @@ pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
     let account = config.account(typed).cloned().unwrap_or_default();
     let query = account.name.clone().unwrap_or_else(|| typed.clone());
     // the password first: its command may ask for a passphrase, and the key waits for no one
-    let prefix = match a.prepend_cmd.as_deref().or(account.prepend_cmd.as_deref()) {
+    let prefix = match a.prepend_cmd.as_deref().or(account.prepend_cmd.as_deref()).filter(|_| !a.no_prepend) {
         Some(cmd) => Some(secret::run_command(cmd, "prepend")?),
         None => None,
     };
