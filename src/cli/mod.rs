@@ -3,8 +3,10 @@
 
 mod calc;
 mod check;
+mod clip;
 mod code;
 mod config;
+mod countdown;
 mod device;
 mod doctor;
 mod fresh;
@@ -19,6 +21,8 @@ mod prompt;
 mod put;
 mod report;
 mod secret;
+mod table;
+mod ui;
 mod virtual_cmd;
 
 pub use report::{CliError, Exit};
@@ -32,8 +36,9 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(flatten)]
     global: Global,
+    /// None: the dashboard on a terminal, else the usage error it always was
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 /// Options every command takes.
@@ -72,6 +77,8 @@ enum Command {
     List(list::ListArgs),
     /// Print codes: one account's code alone, or a table of all
     Code(code::CodeArgs),
+    /// A live dashboard of every key's codes: filter, pick, copy (what `ykotp` alone opens on a terminal)
+    Ui(ui::UiArgs),
     /// Compute codes in software from a backup secret (no key needed)
     Calc(calc::CalcArgs),
     /// Prove that a backup secret matches the account on the key (prints neither)
@@ -99,6 +106,12 @@ enum Command {
     /// Run a virtual YubiKey (for tests and demos)
     #[command(subcommand)]
     Virtual(virtual_cmd::VirtualCommand),
+    /// The detached helper of `code --clip`: serves the clipboard, then clears it
+    #[command(name = "__clip", hide = true)]
+    ClipServe {
+        /// Seconds until the clipboard is cleared
+        seconds: u64,
+    },
 }
 
 /// Entry point: parse, run, report.
@@ -111,6 +124,14 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { Exit::Usage as u8 } else { 0 });
         }
     };
+    if cli.command.is_none() && !ui::possible() {
+        // no terminal: bare `ykotp` stays the usage error scripts have always seen
+        let cmd = <Cli as clap::CommandFactory>::command().subcommand_required(true).arg_required_else_help(true);
+        if let Err(e) = cmd.try_get_matches_from(std::env::args_os()) {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { Exit::Usage as u8 } else { 0 });
+        }
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => e.report(),
@@ -119,7 +140,9 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), CliError> {
     let g = &cli.global;
-    match cli.command {
+    let Some(command) = cli.command else { return ui::run(g, &ui::UiArgs::default()) };
+    match command {
+        Command::Ui(a) => ui::run(g, &a),
         Command::Readers => info::readers(g),
         Command::Info => info::info(g),
         Command::List(a) => list::run(g, &a),
@@ -138,6 +161,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Doctor => doctor::run(g),
+        Command::ClipServe { seconds } => clip::serve(seconds),
         Command::Man => {
             let mut page = Vec::new();
             clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())

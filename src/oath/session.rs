@@ -112,7 +112,16 @@ impl<T: Transport> Session<T> {
     /// rows of other periods (and Steam's, which need the full HMAC) come back without a
     /// code, as do touch and HOTP rows.
     pub fn calculate_all(&mut self, now: u64) -> Result<Vec<CalculatedEntry>, Error> {
-        let challenge = otp::totp_challenge(otp::time_step(now, DEFAULT_PERIOD, 0));
+        self.calculate_all_for(now, DEFAULT_PERIOD)
+    }
+
+    /// One CALCULATE ALL with the time step of `period`: the rows of that period get
+    /// their codes (the others' values belong to no window of theirs and are dropped).
+    /// A dashboard showing several periods sends one of these per period, not one
+    /// CALCULATE per account.
+    pub fn calculate_all_for(&mut self, now: u64, period: u32) -> Result<Vec<CalculatedEntry>, Error> {
+        let period = period.max(1);
+        let challenge = otp::totp_challenge(otp::time_step(now, period, 0));
         let data = self.send(&proto::calculate_all(&challenge))?;
         let rows = proto::parse_calculate_all(&data).map_err(Error::Malformed)?;
         let mut out = Vec::with_capacity(rows.len());
@@ -121,8 +130,8 @@ impl<T: Transport> Session<T> {
             let mut credential = Credential::new(id, oath_type);
             credential.touch = Some(matches!(response, CalcResponse::Touch { .. }));
             let (digits, code) = match response {
-                CalcResponse::Truncated { digits, value } if credential.period == DEFAULT_PERIOD && !credential.is_steam() => {
-                    (digits, Some(Code::in_window(otp::format_code(value, digits), now, DEFAULT_PERIOD)))
+                CalcResponse::Truncated { digits, value } if credential.period == period && !credential.is_steam() => {
+                    (digits, Some(Code::in_window(otp::format_code(value, digits), now, period)))
                 }
                 CalcResponse::Truncated { digits, .. }
                 | CalcResponse::Full { digits, .. }
