@@ -21,6 +21,7 @@ mod prompt;
 mod put;
 mod report;
 mod secret;
+mod state_file;
 mod table;
 mod ui;
 mod virtual_cmd;

@@ -98,7 +98,7 @@ pub fn terminal_width() -> Option<usize> {
     if !stdout_is_terminal() {
         return None;
     }
-    crossterm::terminal::size().ok().map(|(w, _)| usize::from(w)).filter(|w| *w > 0)
+    ratatui::crossterm::terminal::size().ok().map(|(w, _)| usize::from(w)).filter(|w| *w > 0)
 }
 
 #[cfg(test)]
