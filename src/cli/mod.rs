@@ -4,8 +4,10 @@
 mod askpass;
 mod calc;
 mod check;
+mod clip;
 mod code;
 mod config;
+mod countdown;
 mod device;
 mod doctor;
 mod fresh;
@@ -21,6 +23,8 @@ mod put;
 mod report;
 mod secret;
 mod state_file;
+mod table;
+mod ui;
 mod virtual_cmd;
 
 pub use report::{CliError, Exit};
@@ -34,8 +38,9 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(flatten)]
     global: Global,
+    /// None: the dashboard on a terminal, else the usage error it always was
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 /// Options every command takes, listed under their own heading in every command's help.
@@ -77,6 +82,8 @@ enum Command {
     Code(code::CodeArgs),
     /// Answer a login prompt by the config's rules (SSH_ASKPASS, SUDO_ASKPASS)
     Askpass(askpass::AskpassArgs),
+    /// A live dashboard of every key's codes: filter, pick, copy (what `ykotp` alone opens on a terminal)
+    Ui(ui::UiArgs),
     /// Compute codes in software from a backup secret (no key needed)
     Calc(calc::CalcArgs),
     /// Prove that a backup secret matches the account on the key (prints neither)
@@ -104,6 +111,12 @@ enum Command {
     /// Run a virtual YubiKey (for tests and demos)
     #[command(subcommand)]
     Virtual(virtual_cmd::VirtualCommand),
+    /// The detached helper of `code --clip`: serves the clipboard, then clears it
+    #[command(name = "__clip", hide = true)]
+    ClipServe {
+        /// Seconds until the clipboard is cleared
+        seconds: u64,
+    },
 }
 
 /// Entry point: parse, run, report.
@@ -116,6 +129,14 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { Exit::Usage as u8 } else { 0 });
         }
     };
+    if cli.command.is_none() && !ui::possible() {
+        // no terminal: bare `ykotp` stays the usage error scripts have always seen
+        let cmd = <Cli as clap::CommandFactory>::command().subcommand_required(true).arg_required_else_help(true);
+        if let Err(e) = cmd.try_get_matches_from(std::env::args_os()) {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { Exit::Usage as u8 } else { 0 });
+        }
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => e.report(),
@@ -124,7 +145,9 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), CliError> {
     let g = &cli.global;
-    match cli.command {
+    let Some(command) = cli.command else { return ui::run(g, &ui::UiArgs::default()) };
+    match command {
+        Command::Ui(a) => ui::run(g, &a),
         Command::Readers => info::readers(g),
         Command::Info => info::info(g),
         Command::List(a) => list::run(g, &a),
@@ -144,6 +167,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Doctor => doctor::run(g),
+        Command::ClipServe { seconds } => clip::serve(seconds),
         Command::Man => {
             let mut page = Vec::new();
             clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
