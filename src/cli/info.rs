@@ -65,6 +65,8 @@ struct Info {
     serial: Option<u32>,
     credentials: Option<usize>,
     capacity: usize,
+    /// A Nitrokey 3's PIN: the attempts left, when one is set.
+    pin_attempts: Option<u8>,
 }
 
 /// Runs `info`.
@@ -72,7 +74,7 @@ pub fn info(g: &Global) -> Result<(), CliError> {
     let info = device::with_key(g, Needs { serial: true }, |ctx, s| {
         let device_id = s.device_id();
         let password = s.is_locked();
-        let remembered = password && keystore::get(&device_id)?.is_some();
+        let remembered = password && (keystore::get(&device_id)?.is_some() || keystore::get_pin(&device_id)?.is_some());
         // count the accounts only when that needs no prompt
         if s.is_locked() && (remembered || g.password_cmd.is_some()) {
             device::unlock(g, s)?;
@@ -87,6 +89,7 @@ pub fn info(g: &Global) -> Result<(), CliError> {
             serial: ctx.serial,
             credentials,
             capacity: s.version().capacity(),
+            pin_attempts: s.info().pin_attempts,
         })
     })?;
     if g.json {
@@ -96,15 +99,16 @@ pub fn info(g: &Global) -> Result<(), CliError> {
         Some(n) => format!("{n} of {}", info.capacity),
         None => format!("unknown (locked) of {}", info.capacity),
     };
-    let password = match (info.password, info.remembered) {
-        (false, _) => "none",
-        (true, true) => "set (remembered by ykotp)",
-        (true, false) => "set",
+    let remembered = if info.remembered { " (remembered by ykotp)" } else { "" };
+    let password = match (info.password, info.pin_attempts) {
+        (false, _) => "none".to_owned(),
+        (true, Some(n)) => format!("a PIN, {n} attempts left{remembered}"),
+        (true, None) => format!("set{remembered}"),
     };
     output::table(&[
         vec!["Reader:".into(), info.reader],
         vec!["OATH version:".into(), info.version],
-        vec!["Password:".into(), password.into()],
+        vec!["Password:".into(), password],
         vec!["Device id:".into(), info.device_id],
         vec!["Serial:".into(), info.serial.map_or("unknown".into(), |s| s.to_string())],
         vec!["Accounts:".into(), used],
