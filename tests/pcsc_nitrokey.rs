@@ -105,14 +105,17 @@ fn put_over_an_existing_name_is_refused_and_the_old_account_kept() {
     assert_eq!(y.run(&["code", "alice", "--at", "59"]).ok().trim(), oathtool_totp(DEMO_B32, 59, &[]));
 }
 
+/// No RENAME (`6D00`) on this applet, but its UPDATE CREDENTIAL renames.
 #[test]
 #[ignore = "needs pcscd and the stand-in Nitrokey 3: run by scripts/test"]
-fn rename_is_refused_before_anything_is_sent() {
+fn rename_by_update_credential() {
     let y = card();
-    y.run_in(&["put", "slow", "-"], Some(DEMO_B32)).ok();
-    // no RENAME (5.3.1) on a 4.x applet
-    y.run(&["rename", "slow", "Slow:s", "-f"]).fails(11, "renaming needs firmware 5.3.1");
-    assert_eq!(y.run(&["list"]).ok(), "slow\n");
+    y.run_in(&["put", "slow", "-", "-P", "60"], Some(DEMO_B32)).ok();
+    y.run_in(&["put", "other", "-", "-P", "60"], Some(DEMO_B32)).ok();
+    y.run(&["rename", "slow", "Slow:s", "-f"]).ok();
+    assert_eq!(sorted(y.run(&["list"]).ok()), ["60/Slow:s", "60/other"]);
+    assert_eq!(y.run(&["code", "Slow:s", "--at", "59"]).ok().trim(), oathtool_totp(DEMO_B32, 59, &["--time-step-size=60s"]));
+    y.run(&["rename", "Slow:s", "other", "-f"]).fails(10, "already");
 }
 
 fn info(y: &Ykotp, extra: &[&str]) -> serde_json::Value {
@@ -200,5 +203,6 @@ fn touch_refused() {
     y.run_in(&["put", "Touch:t", "-", "--touch"], Some(DEMO_B32)).fails(7, "touch");
     y.run(&["delete", "plain", "-f"]).fails(7, "touch");
     y.run(&["reset", "-f"]).fails(7, "touch");
+    y.run(&["rename", "plain", "renamed", "-f"]).fails(7, "touch");
     assert_eq!(y.run(&["list"]).ok(), "plain\n");
 }

@@ -139,6 +139,7 @@ pub fn command_name(instruction: u8, p1: u8) -> &'static str {
         super::pin::ins::VERIFY_PIN => "VERIFY PIN",
         super::pin::ins::SET_PIN => "SET PIN",
         super::pin::ins::CHANGE_PIN => "CHANGE PIN",
+        super::pin::ins::UPDATE_CREDENTIAL => "UPDATE CREDENTIAL",
         _ => "an unknown command",
     }
 }

@@ -5,6 +5,8 @@
 //! unless VERIFY PIN came immediately before: the applet forgets the PIN after the next
 //! command. Every VERIFY PIN, SET PIN and CHANGE PIN asks for a touch first.
 //!
+//! The applet has no RENAME either; its UPDATE CREDENTIAL renames (after a touch).
+//!
 //! SELECT tells the extension apart: `8F` (a 4-byte serial) is always there; with a PIN
 //! set, `82` (attempts left) replaces the salt `71`. No I/O here: bytes in, bytes out.
 
@@ -20,6 +22,8 @@ pub mod ins {
     pub const CHANGE_PIN: u8 = 0xB3;
     /// SET PIN (only when none is set): `80 <pin>`.
     pub const SET_PIN: u8 = 0xB4;
+    /// UPDATE CREDENTIAL: `71 <name> 71 <new name>` renames.
+    pub const UPDATE_CREDENTIAL: u8 = 0xB7;
 }
 
 /// Tag bytes of the extension.
@@ -63,6 +67,14 @@ pub fn change_pin(old: &[u8], new: &[u8]) -> CommandApdu {
     CommandApdu::new(ins::CHANGE_PIN, 0, 0, data)
 }
 
+/// UPDATE CREDENTIAL with a new name: the applet's rename.
+pub fn rename(old: &[u8], new: &[u8]) -> CommandApdu {
+    let mut data = Vec::with_capacity(old.len() + new.len() + 4);
+    tlv::write(&mut data, super::proto::tag::NAME, old);
+    tlv::write(&mut data, super::proto::tag::NAME, new);
+    CommandApdu::new(ins::UPDATE_CREDENTIAL, 0, 0, data)
+}
+
 fn tlv_pin(pin: &[u8]) -> Vec<u8> {
     let mut data = Vec::with_capacity(pin.len() + 2);
     tlv::write(&mut data, tag::PIN, pin);
@@ -76,7 +88,7 @@ fn tlv_pin(pin: &[u8]) -> Vec<u8> {
 pub fn needs_pin(command: &CommandApdu) -> bool {
     use super::proto::ins::*;
     match command.ins {
-        LIST | CALCULATE | DELETE => true,
+        LIST | CALCULATE | DELETE | ins::UPDATE_CREDENTIAL => true,
         CALCULATE_ALL => command.p1 == 0,
         _ => false,
     }
@@ -113,11 +125,14 @@ mod tests {
         assert_eq!(hex::encode_upper(verify_pin(b"1234").encode()), "00B2000006800431323334");
         assert_eq!(hex::encode_upper(set_pin(b"1234").encode()), "00B4000006800431323334");
         assert_eq!(hex::encode_upper(change_pin(b"1234", b"98765").encode()), "00B300000D80043132333481053938373635");
+        assert_eq!(hex::encode_upper(rename(b"a", b"bc").encode()), "00B700000771016171026263");
     }
 
     #[test]
     fn which_commands_need_the_pin() {
-        for c in [proto::list(), proto::calculate(b"a", &[0; 8], true), proto::calculate_all(&[0; 8]), proto::delete(b"a")] {
+        for c in
+            [proto::list(), proto::calculate(b"a", &[0; 8], true), proto::calculate_all(&[0; 8]), proto::delete(b"a"), rename(b"a", b"b")]
+        {
             assert!(needs_pin(&c), "{c:?}");
         }
         for c in [proto::select(), proto::reset(), verify_pin(b"1234")] {

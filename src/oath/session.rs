@@ -305,8 +305,16 @@ impl<T: Transport> Session<T> {
         self.send(&proto::delete(id), Wait::Touch).map(drop)
     }
 
-    /// RENAME (firmware 5.3.1 and later).
+    /// Whether the key can rename: firmware 5.3.1, or Nitrokey's applet.
+    pub fn can_rename(&self) -> bool {
+        self.version().supports_rename() || self.has_pin_extension()
+    }
+
+    /// RENAME (firmware 5.3.1 and later), or Nitrokey's UPDATE CREDENTIAL.
     pub fn rename(&mut self, old: &[u8], new: &[u8]) -> Result<(), Error> {
+        if self.has_pin_extension() {
+            return self.send(&pin::rename(old, new), Wait::Touch).map(drop).map_err(pin::error);
+        }
         let v = self.version();
         if !v.supports_rename() {
             return Err(Error::NeedsFirmware { feature: "renaming", needs: Version(5, 3, 1), has: v });
