@@ -146,6 +146,10 @@ fn pin_protected_accounts() {
     let table = y.run(&["code", "--at", "59", pin[0], pin[1]]);
     assert!(table.ok().contains(&format!("Secret:s  {}\n", oathtool_totp(RFC_SEED_B32, 59, &[]))), "{table:?}");
     assert!(table.stdout.contains(&format!("plain     {}\n", oathtool_totp(DEMO_B32, 59, &[]))), "{table:?}");
+    // --trace shows the VERIFY PINs, never the PIN ("1234abcd")
+    let traced = y.run(&["code", "Secret", "--trace", pin[0], pin[1]]);
+    assert!(traced.stderr.contains("> 00 B2 00 00 0A  80 08 [redacted 8 bytes]"), "{traced:?}");
+    assert!(!traced.stderr.contains("31 32 33 34 61 62 63 64"), "{traced:?}");
     // a wrong PIN costs one attempt; the right one restores the count
     y.run(&["code", "Secret", "--password-cmd", "echo wrong-pin"]).fails(8, "wrong PIN");
     assert_eq!(info(&y, &[])["pin_attempts"], 7);

@@ -145,8 +145,9 @@ impl<T: Transport> Session<T> {
 
     fn verify_pin(&mut self) -> Result<(), Error> {
         let Some(pin) = &self.pin else { return Err(Error::Locked) };
-        let command = pin::verify_pin(pin);
+        let mut command = pin::verify_pin(pin);
         let result = send(&mut self.transport, &command, Wait::Touch, Context::default());
+        zeroize::Zeroize::zeroize(&mut command.data);
         self.pin_fresh = result.is_ok();
         result.map(drop).map_err(pin::error)
     }
@@ -159,8 +160,11 @@ impl<T: Transport> Session<T> {
             (Some(old), true) => pin::change_pin(old, new),
             (None, true) => return Err(Error::Locked),
         };
+        let mut command = command;
         self.pin_fresh = false;
-        send(&mut self.transport, &command, Wait::Touch, Context::default()).map_err(pin::error)?;
+        let result = send(&mut self.transport, &command, Wait::Touch, Context::default());
+        zeroize::Zeroize::zeroize(&mut command.data);
+        result.map_err(pin::error)?;
         self.pin = Some(Zeroizing::new(new.to_vec()));
         if !self.reselect()?.has_pin() {
             self.pin = None;
