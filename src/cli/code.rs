@@ -5,7 +5,7 @@ use super::device::{self, Link, Needs};
 use super::output;
 use super::prompt;
 use super::report::{CliError, Exit};
-use super::{fresh, secret, Global};
+use super::{clip, countdown, fresh, secret, table, Global};
 use crate::oath::search::search;
 use crate::oath::{CalculatedEntry, Credential, CredentialData, OathType, Session};
 use crate::otp::Code;
@@ -23,7 +23,8 @@ pub struct CodeArgs {
     /// Compute for this time instead of now: unix seconds or RFC 3339
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<u64>,
-    /// Print the codes of N successive windows, one per line (AWS MFA enrolment needs 2)
+    /// N codes in all: this window's and the next N-1, one per line (AWS MFA enrolment
+    /// needs 2; `calc --window N` is oathtool's meaning, N+1 codes)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10))]
     consecutive: u32,
     /// If fewer than SECONDS are left in the current window, wait for the next one
@@ -41,6 +42,34 @@ pub struct CodeArgs {
     /// Never print the same TOTP code twice: wait for the next window if this one's was printed
     #[arg(long)]
     fresh: bool,
+    /// Copy the code to the clipboard instead of printing it, and clear it after SECONDS
+    /// (default: $YKOTP_CLIP_TIME, else 45) if the clipboard still holds it
+    #[arg(short, long, value_name = "SECONDS", num_args = 0..=1, require_equals = true,
+          conflicts_with_all = ["json", "consecutive"], value_parser = clap::value_parser!(u64).range(1..))]
+    clip: Option<Option<u64>>,
+    /// Set by `askpass` for rules that answer the code alone
+    #[arg(skip)]
+    no_prepend: bool,
+}
+
+impl CodeArgs {
+    /// What `askpass` asks of `code`: one account's code, never one printed before
+    /// (`--fresh`), with the account's `prepend_cmd` in front or without.
+    pub fn for_login(query: &str, min_valid: Option<u64>, with_prepend: bool) -> Self {
+        CodeArgs {
+            query: Some(query.to_owned()),
+            show_hidden: false,
+            at: None,
+            consecutive: 1,
+            min_valid,
+            prepend_cmd: None,
+            soft: false,
+            no_fallback: false,
+            fresh: true,
+            no_prepend: !with_prepend,
+            clip: None,
+        }
+    }
 }
 
 /// The clock, read once at the edge.
@@ -108,38 +137,46 @@ impl CodeJson {
 /// Runs `code`.
 pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
     let start = a.at.unwrap_or_else(now);
+    let clip_secs = a.clip.map(clip::seconds).transpose()?;
     let Some(typed) = &a.query else {
+        if clip_secs.is_some() {
+            return Err(CliError::new(Exit::Usage, "--clip copies one account's code: name the account"));
+        }
         return device::with_key(g, Needs::default(), |_, s| {
             device::unlock(g, s)?;
-            print_all(g, a, s.calculate_all_codes(start)?)
+            print_all(g, a, s.calculate_all_codes(start)?, start)
         });
     };
     let config = Config::load(g.config.as_deref())?;
     let account = config.account(typed).cloned().unwrap_or_default();
     let query = account.name.clone().unwrap_or_else(|| typed.clone());
     // the password first: its command may ask for a passphrase, and the key waits for no one
-    let prefix = match a.prepend_cmd.as_deref().or(account.prepend_cmd.as_deref()) {
+    let prefix = match a.prepend_cmd.as_deref().or(account.prepend_cmd.as_deref()).filter(|_| !a.no_prepend) {
         Some(cmd) => Some(secret::run_command(cmd, "prepend")?),
         None => None,
     };
     let fallback = account.fallback_cmd.as_deref().filter(|_| !a.no_fallback);
-    let compute = |start: u64| {
+    let compute = |start: u64| -> Result<Codes, NoCode> {
         if a.soft {
             let cmd = fallback.ok_or_else(|| no_fallback_cmd(typed, &config))?;
-            return soft_codes(a, &query, cmd, start);
+            return soft_codes(a, &query, cmd, start).map_err(Failed);
         }
         match key_codes(g, a, &query, start) {
-            Err(e) if fallback.is_some() && matches!(e.exit, Exit::Pcsc | Exit::NoKey | Exit::NoMatch) => {
+            Err(Failed(e)) if fallback.is_some() && matches!(e.exit, Exit::Pcsc | Exit::NoKey | Exit::NoMatch) => {
                 output::status(&format!(
                     "no key holding \"{query}\" is present ({}); computing the code in software from fallback_cmd",
                     e.message
                 ));
-                soft_codes(a, &query, fallback.unwrap_or_default(), start)
+                soft_codes(a, &query, fallback.unwrap_or_default(), start).map_err(Failed)
             }
             other => other,
         }
     };
-    let mut result = compute(start)?;
+    let mut result = match compute(start) {
+        Err(Many(entries)) => return print_all(g, a, entries, start),
+        Err(Failed(e)) => return Err(e),
+        Ok(r) => r,
+    };
     // --fresh: record the steps, then print; a concurrent run that recorded them first
     // sends us to a later window (choose_window waits for it)
     let mut tries = 0;
@@ -153,15 +190,53 @@ pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
         if tries > 10 {
             return Err(CliError::new(Exit::Other, "other ykotp processes keep taking every new window (--fresh)"));
         }
-        result = compute(a.at.map_or_else(now, |_| start))?;
+        result = compute(a.at.map_or_else(now, |_| start)).map_err(NoCode::into_error)?;
     }
-    print_codes(g, &result, prefix.as_deref().map(|p| secret::first_line(p)))
+    let prefix = prefix.as_deref().map(|p| secret::first_line(p));
+    match clip_secs {
+        Some(secs) => {
+            let first = result.codes.first().map(|c| c.value.as_str()).unwrap_or_default();
+            clip::copy(&zeroize::Zeroizing::new(format!("{}{first}", prefix.unwrap_or_default())), secs)?;
+            prompt::info(&format!("ykotp: copied; the clipboard is cleared in {secs}s if it still holds the code"));
+        }
+        None => print_codes(g, &result, prefix)?,
+    }
+    if a.at.is_none() && result.credential.oath_type == OathType::Totp {
+        if let Some(first) = result.codes.first() {
+            let left = first.valid_to.saturating_sub(now());
+            prompt::info(&format!("ykotp: the code is valid for {left} more second{}", if left == 1 { "" } else { "s" }));
+        }
+    }
+    Ok(())
 }
 
 fn no_fallback_cmd(typed: &str, config: &Config) -> CliError {
     let file = config.path.as_ref().map_or("the config file".to_owned(), |p| p.display().to_string());
     CliError::new(Exit::Usage, format!("--soft needs a fallback_cmd for \"{typed}\""))
         .hint(format!("add [account.{typed}] with fallback_cmd = \"pass show …\" to {file} (see docs/config.md)"))
+}
+
+/// Why no single code came: several accounts match (shown as a table on a terminal), or
+/// an error.
+enum NoCode {
+    Many(Vec<CalculatedEntry>),
+    Failed(CliError),
+}
+use NoCode::{Failed, Many};
+
+impl NoCode {
+    fn into_error(self) -> CliError {
+        match self {
+            Failed(e) => e,
+            Many(m) => CliError::new(Exit::Ambiguous, format!("the query matches {} accounts; give more of the name", m.len())),
+        }
+    }
+}
+
+impl From<CliError> for NoCode {
+    fn from(e: CliError) -> Self {
+        Failed(e)
+    }
 }
 
 /// Codes and where they came from.
@@ -171,30 +246,54 @@ struct Codes {
     software: bool,
 }
 
-fn key_codes(g: &Global, a: &CodeArgs, query: &str, start: u64) -> Result<Codes, CliError> {
+fn key_codes(g: &Global, a: &CodeArgs, query: &str, start: u64) -> Result<Codes, NoCode> {
     let mut start = start;
     loop {
         let step = device::with_key_holding(g, query, a.show_hidden, |_, s| {
             device::unlock(g, s)?;
             let entries = s.calculate_all(start)?;
-            let entry = pick(&entries, query, a.show_hidden)?;
+            let entry = match pick(&entries, query, a.show_hidden) {
+                // a person reading stdout gets the matches' codes to choose from
+                Err(e) if e.exit == Exit::Ambiguous && table::stdout_is_terminal() && !g.json => {
+                    return Ok(Err(Err(matching_codes(s, entries, query, a.show_hidden, start)?)));
+                }
+                other => other?,
+            };
             let cred = &entry.credential;
             let t = choose_window(a, start, u64::from(cred.period.max(1)), cred.oath_type, &cred.id_str())?;
             if t > start && a.at.is_none() {
                 // wait with the key released, so other programs can use it meanwhile
-                return Ok(Err(t));
+                return Ok(Err(Ok(t)));
             }
             let codes = codes_for(s, a, entry, start, t)?;
             Ok(Ok(Codes { credential: cred.clone(), codes, software: false }))
         })?;
         match step {
             Ok(codes) => return Ok(codes),
-            Err(t) => {
-                std::thread::sleep(Duration::from_secs(t.saturating_sub(now())));
+            Err(Err(many)) => return Err(Many(many)),
+            Err(Ok(t)) => {
+                countdown::wait_until(t, "ykotp: next code in");
                 start = t;
             }
         }
     }
+}
+
+/// The entries matching `query`, with the codes CALCULATE ALL left out computed
+/// (never a touch or an HOTP counter).
+fn matching_codes(
+    s: &mut Session<Link<'_>>,
+    entries: Vec<CalculatedEntry>,
+    query: &str,
+    show_hidden: bool,
+    start: u64,
+) -> Result<Vec<CalculatedEntry>, CliError> {
+    let ids: Vec<Vec<u8>> = search(&entries, query, show_hidden).into_iter().map(|e| e.credential.id.clone()).collect();
+    let mut out: Vec<CalculatedEntry> = entries.into_iter().filter(|e| ids.contains(&e.credential.id)).collect();
+    for e in out.iter_mut().filter(|e| e.needs_calculate()) {
+        e.code = Some(s.calculate(&e.credential, start)?);
+    }
+    Ok(out)
 }
 
 /// The software engine, from the backup secret that `cmd` prints.
@@ -218,7 +317,7 @@ fn soft_codes(a: &CodeArgs, query: &str, cmd: &str, start: u64) -> Result<Codes,
     let period = u64::from(data.period.max(1));
     let t = choose_window(a, start, period, data.oath_type, query)?;
     if t > start && a.at.is_none() {
-        std::thread::sleep(Duration::from_secs(t.saturating_sub(now())));
+        countdown::wait_until(t, "ykotp: next code in");
     }
     let codes = (0..u64::from(a.consecutive))
         .map(|k| {
@@ -257,6 +356,10 @@ fn choose_window(a: &CodeArgs, t: u64, period: u64, oath_type: OathType, id: &st
         return Ok(t);
     }
     let mut target = t;
+    if let Some(min) = a.min_valid.filter(|m| *m > period) {
+        return Err(CliError::new(Exit::Usage, format!("--min-valid {min} is longer than \"{id}\"'s whole period of {period}s"))
+            .hint(format!("no code of this account is ever valid that long; ask for at most {period}")));
+    }
     if let Some(min) = a.min_valid {
         let left = period - t % period;
         // at the very start of a window there is no better one to wait for
@@ -310,18 +413,18 @@ pub fn calculate_with_prompt(s: &mut Session<Link<'_>>, cred: &Credential, at: u
         return Ok(s.calculate(cred, at)?);
     };
     if delay.is_zero() {
-        prompt::notice("Touch your YubiKey...");
+        let _shown = prompt::touch();
         return Ok(s.calculate(cred, at)?);
     }
     let (done, wait) = mpsc::channel::<()>();
-    let prompter = std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(delay) {
-            prompt::notice("Touch your YubiKey...");
-        }
+    let prompter = std::thread::spawn(move || match wait.recv_timeout(delay) {
+        Err(mpsc::RecvTimeoutError::Timeout) => Some(prompt::touch()),
+        _ => None,
     });
     let result = s.calculate(cred, at);
     let _ = done.send(());
-    let _ = prompter.join();
+    // erases the prompt, if it was shown
+    drop(prompter.join());
     Ok(result?)
 }
 
@@ -339,13 +442,14 @@ fn print_codes(g: &Global, c: &Codes, prefix: Option<&str>) -> Result<(), CliErr
     })
 }
 
-fn print_all(g: &Global, a: &CodeArgs, entries: Vec<CalculatedEntry>) -> Result<(), CliError> {
+fn print_all(g: &Global, a: &CodeArgs, entries: Vec<CalculatedEntry>, start: u64) -> Result<(), CliError> {
     let mut shown: Vec<&CalculatedEntry> = entries.iter().filter(|e| a.show_hidden || !e.credential.is_hidden()).collect();
     shown.sort_by_key(|e| e.credential.sort_key());
     if g.json {
         let rows: Vec<CodeJson> = shown.iter().map(|e| CodeJson::new(&e.credential, e.code.as_ref())).collect();
         return output::json(&rows);
     }
+    let terminal = table::stdout_is_terminal();
     let rows: Vec<Vec<String>> = shown
         .iter()
         .map(|e| {
@@ -354,7 +458,15 @@ fn print_all(g: &Global, a: &CodeArgs, entries: Vec<CalculatedEntry>) -> Result<
                 (None, OathType::Hotp) => "[HOTP]".into(),
                 (None, OathType::Totp) => "[touch]".into(),
             };
-            vec![e.credential.id_str(), code]
+            let mut row = vec![e.credential.id_str(), code];
+            // on a terminal, how long each code stays valid; scripts keep two columns
+            if terminal {
+                row.push(match &e.code {
+                    Some(c) if e.credential.oath_type == OathType::Totp => format!("{}s", c.valid_to.saturating_sub(start)),
+                    _ => String::new(),
+                });
+            }
+            row
         })
         .collect();
     output::table(&rows)

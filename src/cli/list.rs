@@ -114,5 +114,12 @@ fn print(g: &Global, a: &ListArgs, rows: &[Row]) -> Result<(), CliError> {
             cells
         })
         .collect();
-    output::table(&table)
+    // a header only on a terminal (scripts keep the bare rows); the names give way first
+    let keyed = rows.iter().any(|r| r.key.is_some());
+    let mut header: Vec<&str> = if keyed { vec!["KEY", "ACCOUNT"] } else { vec!["ACCOUNT"] };
+    if a.long {
+        header.extend(["TYPE", "ALGORITHM", "DIGITS", "PERIOD", "TOUCH"]);
+    }
+    let titled = a.long || keyed;
+    output::table_with(&table, titled.then_some(&header[..]), usize::from(keyed))
 }

@@ -225,10 +225,19 @@ impl<T: Transport> Session<T> {
     /// instead: every row then comes back without a code, digits or touch (see
     /// [`Session::lacks_calculate_all`]); a YubiKey never pays for this.
     pub fn calculate_all(&mut self, now: u64) -> Result<Vec<CalculatedEntry>, Error> {
+        self.calculate_all_for(now, DEFAULT_PERIOD)
+    }
+
+    /// One CALCULATE ALL with the time step of `period`: the rows of that period get
+    /// their codes (the others' values belong to no window of theirs and are dropped).
+    /// A dashboard showing several periods sends one of these per period, not one
+    /// CALCULATE per account.
+    pub fn calculate_all_for(&mut self, now: u64, period: u32) -> Result<Vec<CalculatedEntry>, Error> {
+        let period = period.max(1);
         if !self.no_calculate_all {
-            let challenge = otp::totp_challenge(otp::time_step(now, DEFAULT_PERIOD, 0));
+            let challenge = otp::totp_challenge(otp::time_step(now, period, 0));
             match self.send(&proto::calculate_all(&challenge), Wait::Answer) {
-                Ok(data) => return Self::calculated(&data, now),
+                Ok(data) => return Self::calculated(&data, now, period),
                 Err(Error::Refused { .. } | Error::NotSupported | Error::BadRequest) => self.no_calculate_all = true,
                 Err(e) => return Err(e),
             }
@@ -236,7 +245,7 @@ impl<T: Transport> Session<T> {
         Ok(self.list()?.into_iter().map(|credential| CalculatedEntry { credential, digits: 0, code: None }).collect())
     }
 
-    fn calculated(data: &[u8], now: u64) -> Result<Vec<CalculatedEntry>, Error> {
+    fn calculated(data: &[u8], now: u64, period: u32) -> Result<Vec<CalculatedEntry>, Error> {
         let rows = proto::parse_calculate_all(data).map_err(Error::Malformed)?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, response) in rows {
@@ -244,8 +253,8 @@ impl<T: Transport> Session<T> {
             let mut credential = Credential::new(id, oath_type);
             credential.touch = Some(matches!(response, CalcResponse::Touch { .. }));
             let (digits, code) = match response {
-                CalcResponse::Truncated { digits, value } if credential.period == DEFAULT_PERIOD && !credential.is_steam() => {
-                    (digits, Some(Code::in_window(otp::format_code(value, digits), now, DEFAULT_PERIOD)))
+                CalcResponse::Truncated { digits, value } if credential.period == period && !credential.is_steam() => {
+                    (digits, Some(Code::in_window(otp::format_code(value, digits), now, period)))
                 }
                 CalcResponse::Truncated { digits, .. }
                 | CalcResponse::Full { digits, .. }

@@ -1,6 +1,8 @@
 //! Runs the built `ykotp` binary in an isolated home, against a virtual key or a reader.
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -92,6 +94,23 @@ impl Ykotp {
             c.env(k, v);
         }
         c
+    }
+
+    /// The environment `bare` gives, less YKOTP_NO_TTY, plus the binary as $YKOTP and the
+    /// reader as $YKOTP_READER: for a script in a real terminal.
+    pub fn shell_env(&self) -> Vec<(String, String)> {
+        let d = self.dir.path();
+        let mut env: Vec<(String, String)> = vec![
+            ("HOME".into(), d.display().to_string()),
+            ("XDG_DATA_HOME".into(), d.join("data").display().to_string()),
+            ("XDG_CONFIG_HOME".into(), d.join("config").display().to_string()),
+            ("XDG_STATE_HOME".into(), d.join("state").display().to_string()),
+            ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+            ("YKOTP".into(), env!("CARGO_BIN_EXE_ykotp").into()),
+            ("YKOTP_READER".into(), self.reader.clone()),
+        ];
+        env.extend(self.env.iter().cloned());
+        env
     }
 
     pub fn run(&self, args: &[&str]) -> Out {
