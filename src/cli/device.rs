@@ -179,6 +179,8 @@ fn run_on<R>(
         OathError::AppletNotFound => CliError::new(Exit::NoKey, format!("the key in \"{}\" has no OATH applet", ctx.reader)),
         other => other.into(),
     })?;
+    // Nitrokey's applet reports its serial in SELECT
+    ctx.serial = ctx.serial.or(session.info().serial);
     if let Some(want) = &g.device {
         if !matches_device(want, ctx.serial, &session.device_id()) {
             return Err(CliError::new(Exit::NoKey, format!("no key matches --device {want}"))
@@ -313,6 +315,9 @@ pub fn unlock(g: &Global, session: &mut Session<Link<'_>>) -> Result<(), CliErro
     if !session.is_locked() {
         return Ok(());
     }
+    if session.info().has_pin() {
+        return unlock_pin(g, session);
+    }
     let device_id = session.device_id();
     if let Some(cmd) = &g.password_cmd {
         let password = secret::run_command(cmd, "--password-cmd")?;
@@ -346,4 +351,44 @@ pub fn unlock(g: &Global, session: &mut Session<Link<'_>>) -> Result<(), CliErro
         }
     }
     Err(OathError::WrongPassword.into())
+}
+
+/// Gives a Nitrokey 3 its PIN, from the same places as a YubiKey's password:
+/// --password-cmd, then the remembered PIN, then one prompt (the key counts wrong PINs).
+fn unlock_pin(g: &Global, session: &mut Session<Link<'_>>) -> Result<(), CliError> {
+    if session.info().pin_attempts == Some(0) {
+        return Err(CliError::new(Exit::Password, "the key's PIN is blocked: no attempts left")
+            .hint("only `ykotp reset` unblocks it, and it deletes every account"));
+    }
+    let wrong = |from: &str| {
+        CliError::new(Exit::Password, format!("wrong PIN{from}"))
+            .hint("the key allows 8 wrong PINs in a row; `ykotp info` shows how many are left")
+    };
+    let device_id = session.device_id();
+    if let Some(cmd) = &g.password_cmd {
+        let text = secret::run_command(cmd, "--password-cmd")?;
+        return session.unlock_pin(secret::first_line(&text).as_bytes()).map_err(|e| match e {
+            OathError::WrongPassword => wrong(" (from --password-cmd)"),
+            other => other.into(),
+        });
+    }
+    if let Some(pin) = keystore::get_pin(&device_id)? {
+        match session.unlock_pin(&pin) {
+            Ok(()) => return Ok(()),
+            Err(OathError::WrongPassword) => {
+                keystore::remove(&device_id)?;
+                prompt::notice("ykotp: the remembered PIN no longer works; forgot it");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !prompt::interactive() {
+        return Err(CliError::new(Exit::Password, "the key is protected by a PIN")
+            .hint("give it with --password-cmd CMD, or remember it with `ykotp password remember`"));
+    }
+    let pin = prompt::password("PIN for the key (then touch it): ")?;
+    session.unlock_pin(pin.as_bytes()).map_err(|e| match e {
+        OathError::WrongPassword => wrong(""),
+        other => other.into(),
+    })
 }

@@ -67,6 +67,8 @@ struct Info {
     /// Known only for YubiKeys (their management applet answers): other cards' room is
     /// theirs to say, with 6A84 when full.
     capacity: Option<usize>,
+    /// A Nitrokey 3's PIN: the attempts left, when one is set.
+    pin_attempts: Option<u8>,
 }
 
 /// Runs `info`.
@@ -74,7 +76,7 @@ pub fn info(g: &Global) -> Result<(), CliError> {
     let info = device::with_key(g, Needs { serial: true }, |ctx, s| {
         let device_id = s.device_id();
         let password = s.is_locked();
-        let remembered = password && keystore::get(&device_id)?.is_some();
+        let remembered = password && (keystore::get(&device_id)?.is_some() || keystore::get_pin(&device_id)?.is_some());
         // count the accounts only when that needs no prompt
         if s.is_locked() && (remembered || g.password_cmd.is_some()) {
             device::unlock(g, s)?;
@@ -88,7 +90,9 @@ pub fn info(g: &Global) -> Result<(), CliError> {
             device_id,
             serial: ctx.serial,
             credentials,
-            capacity: ctx.serial.map(|_| s.version().capacity()),
+            // a serial from the management applet: a YubiKey (Nitrokey's SELECT has one too)
+            capacity: ctx.serial.filter(|_| !s.has_pin_extension()).map(|_| s.version().capacity()),
+            pin_attempts: s.info().pin_attempts,
         })
     })?;
     if g.json {
@@ -100,15 +104,16 @@ pub fn info(g: &Global) -> Result<(), CliError> {
         (None, Some(m)) => format!("unknown (locked) of {m}"),
         (None, None) => "unknown (locked)".to_owned(),
     };
-    let password = match (info.password, info.remembered) {
-        (false, _) => "none",
-        (true, true) => "set (remembered by ykotp)",
-        (true, false) => "set",
+    let remembered = if info.remembered { " (remembered by ykotp)" } else { "" };
+    let password = match (info.password, info.pin_attempts) {
+        (false, _) => "none".to_owned(),
+        (true, Some(n)) => format!("a PIN, {n} attempts left{remembered}"),
+        (true, None) => format!("set{remembered}"),
     };
     output::table(&[
         vec!["Reader:".into(), info.reader],
         vec!["OATH version:".into(), info.version],
-        vec!["Password:".into(), password.into()],
+        vec!["Password:".into(), password],
         vec!["Device id:".into(), info.device_id],
         vec!["Serial:".into(), info.serial.map_or("unknown".into(), |s| s.to_string())],
         vec!["Accounts:".into(), used],

@@ -1,6 +1,7 @@
 //! Remembered access keys: only the derived 16-byte key (never the password), per OATH
 //! device id, in `$XDG_DATA_HOME/ykotp/keys.json` (0600, written atomically, changed
-//! under its lock, refused when another user could have written it).
+//! under its lock, refused when another user could have written it). A Nitrokey 3 has no
+//! derived key: its PIN itself is what is remembered (as `pin:<device id>`).
 
 use super::report::{CliError, Exit};
 use super::state_file::StateFile;
@@ -81,10 +82,29 @@ pub fn set(device_id: &str, key: &AccessKey) -> Result<(), CliError> {
     })
 }
 
-/// Forgets a key; whether there was one.
+/// The remembered Nitrokey PIN for a device, if any.
+pub fn get_pin(device_id: &str) -> Result<Option<Zeroizing<Vec<u8>>>, CliError> {
+    let file: File = state_file()?.load()?;
+    Ok(file.keys.get(&pin_entry(device_id)).and_then(|h| hex::decode(h).ok()).map(Zeroizing::new))
+}
+
+/// Remembers a Nitrokey PIN.
+pub fn set_pin(device_id: &str, pin: &[u8]) -> Result<(), CliError> {
+    update(|f| {
+        f.keys.insert(pin_entry(device_id), hex::encode(pin));
+        ((), true)
+    })
+}
+
+fn pin_entry(device_id: &str) -> String {
+    format!("pin:{device_id}")
+}
+
+/// Forgets a key (or a PIN); whether there was one.
 pub fn remove(device_id: &str) -> Result<bool, CliError> {
     update(|f| {
-        let had = f.keys.remove(device_id).is_some();
+        let had_pin = f.keys.remove(&pin_entry(device_id)).is_some();
+        let had = f.keys.remove(device_id).is_some() || had_pin;
         (had, had)
     })
 }

@@ -59,7 +59,7 @@ pub fn delete(g: &Global, a: &DeleteArgs) -> Result<(), CliError> {
 pub fn rename(g: &Global, a: &RenameArgs) -> Result<(), CliError> {
     let (old, new) = device::with_key(g, Needs::default(), |_, s| {
         let v = s.version();
-        if !v.supports_rename() {
+        if !s.can_rename() {
             return Err(CliError::new(Exit::Unsupported, format!("renaming needs firmware 5.3.1 or later; this key has {v}"))
                 .hint("delete the account and put it again under the new name"));
         }

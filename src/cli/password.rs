@@ -1,5 +1,7 @@
 //! `ykotp password set|change|clear|remember|forget`. New passwords come from a no-echo
 //! prompt (typed twice) or stdin, never from argv; only the derived key is remembered.
+//! A Nitrokey 3 has a PIN instead (docs/tokens.md): the same commands set, give and
+//! remember it; having no derived key, it is the PIN itself that is remembered.
 
 use super::device::{self, Needs};
 use super::report::{CliError, Exit};
@@ -15,7 +17,8 @@ pub enum PasswordCommand {
     Change(SetArgs),
     /// Remove the password
     Clear,
-    /// Remember this key's password on this computer (only the derived key is stored)
+    /// Remember this key's password on this computer (only the derived key is stored; a
+    /// Nitrokey 3's PIN is stored itself)
     Remember,
     /// Forget the remembered password of this key, or of every key
     Forget {
@@ -72,8 +75,12 @@ fn new_password(a: &SetArgs) -> Result<Zeroizing<String>, CliError> {
 fn set(g: &Global, a: &SetArgs) -> Result<(), CliError> {
     // ask before opening the key, so no transaction waits for typing
     let password = new_password(a)?;
-    device::with_key(g, Needs::default(), |_, s| {
+    let what = device::with_key(g, Needs::default(), |_, s| {
         device::unlock(g, s)?;
+        if s.has_pin_extension() {
+            set_pin(s, a, &password)?;
+            return Ok("PIN");
+        }
         let id = s.device_id();
         let key = s.derive_key(&password);
         let had_remembered = keystore::get(&id)?.is_some();
@@ -89,9 +96,22 @@ fn set(g: &Global, a: &SetArgs) -> Result<(), CliError> {
         if a.remember || had_remembered {
             keystore::set(&id, &key)?;
         }
-        Ok(())
+        Ok("password")
     })?;
-    output::status(if a.remember { "password set and remembered" } else { "password set" });
+    output::status(&if a.remember { format!("{what} set and remembered") } else { format!("{what} set") });
+    Ok(())
+}
+
+/// A Nitrokey 3 has a PIN instead of a password (SET PIN, or CHANGE PIN once unlocked).
+fn set_pin(s: &mut crate::oath::Session<device::Link<'_>>, a: &SetArgs, pin: &str) -> Result<(), CliError> {
+    crate::oath::pin::check_pin(pin.as_bytes()).map_err(|e| CliError::new(Exit::Usage, e))?;
+    let id = s.device_id();
+    let had_remembered = keystore::get_pin(&id)?.is_some();
+    prompt::notice("ykotp: touch the key to confirm the new PIN");
+    s.set_pin(pin.as_bytes())?;
+    if a.remember || had_remembered {
+        keystore::set_pin(&id, pin.as_bytes())?;
+    }
     Ok(())
 }
 
@@ -105,6 +125,10 @@ fn clear(g: &Global) -> Result<(), CliError> {
     let had = device::with_key(g, Needs::default(), |_, s| {
         if !s.is_locked() {
             return Ok(false);
+        }
+        if s.info().has_pin() {
+            return Err(CliError::new(Exit::Unsupported, "a Nitrokey 3 cannot remove its PIN")
+                .hint("only `ykotp reset` removes it, and it deletes every account"));
         }
         device::unlock(g, s)?;
         s.clear_key()?;
@@ -130,6 +154,14 @@ fn remember(g: &Global) -> Result<(), CliError> {
             }
             None => prompt::password("Password for the key: ")?,
         };
+        if s.info().has_pin() {
+            s.unlock_pin(password.as_bytes()).map_err(|e| match e {
+                crate::oath::Error::WrongPassword => CliError::new(Exit::Password, "wrong PIN"),
+                other => other.into(),
+            })?;
+            keystore::set_pin(&s.device_id(), password.as_bytes())?;
+            return Ok(true);
+        }
         let key = s.derive_key(&password);
         s.unlock(&key, &device::host_challenge())?;
         keystore::set(&s.device_id(), &key)?;

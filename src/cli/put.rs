@@ -34,6 +34,9 @@ pub struct PutArgs {
     /// Write the same secret to every attached key (checked on all before writing to any)
     #[arg(long)]
     all_keys: bool,
+    /// Nitrokey 3: encrypt the account with the key's PIN, so its codes need the PIN
+    #[arg(long, conflicts_with = "all_keys")]
+    protect_with_pin: bool,
 }
 
 /// The credential the arguments describe, named by the one naming rule
@@ -58,7 +61,15 @@ pub fn run(g: &Global, a: PutArgs) -> Result<(), CliError> {
     let id = data.id();
     let overwritten = device::with_key(g, Needs::default(), |_, s| {
         let exists = check_key(g, s, &data, a.force)?;
-        s.put(&data).map_err(|e| put_error(e, &id))?;
+        if a.protect_with_pin {
+            if !s.info().has_pin() {
+                return Err(CliError::new(Exit::Unsupported, "--protect-with-pin needs a Nitrokey 3 with a PIN")
+                    .hint("set the PIN with `ykotp password set`"));
+            }
+            s.put_pin_encrypted(&data).map_err(|e| put_error(e, &id))?;
+        } else {
+            s.put(&data).map_err(|e| put_error(e, &id))?;
+        }
         Ok(exists)
     })?;
     if g.json {

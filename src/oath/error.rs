@@ -136,6 +136,10 @@ pub fn command_name(instruction: u8, p1: u8) -> &'static str {
         SEND_REMAINING => "SEND REMAINING",
         GET_DEVICE_INFO => "GET DEVICE INFO",
         0xC0 => "GET RESPONSE",
+        super::pin::ins::VERIFY_PIN => "VERIFY PIN",
+        super::pin::ins::SET_PIN => "SET PIN",
+        super::pin::ins::CHANGE_PIN => "CHANGE PIN",
+        super::pin::ins::UPDATE_CREDENTIAL => "UPDATE CREDENTIAL",
         _ => "an unknown command",
     }
 }

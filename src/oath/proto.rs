@@ -159,16 +159,31 @@ pub fn select() -> CommandApdu {
 pub struct SelectInfo {
     /// Applet version (the firmware version on YubiKey 4/5).
     pub version: Version,
-    /// The 8-byte salt; also the source of the device id.
+    /// The 8-byte salt; also the source of the device id. Empty on a Nitrokey 3 with a
+    /// PIN set, whose SELECT leaves it out.
     pub salt: Vec<u8>,
     /// Present only when a password is set.
     pub challenge: Option<Vec<u8>>,
+    /// Nitrokey's PIN extension ([`super::pin`]): `Some(attempts left)` when a PIN is set.
+    pub pin_attempts: Option<u8>,
+    /// The serial number, where SELECT reports one (Nitrokey's applet does).
+    pub serial: Option<u32>,
 }
 
 impl SelectInfo {
-    /// ykman's device id: base64(SHA-256(salt)[..16]) without padding.
+    /// ykman's device id: base64(SHA-256(salt)[..16]) without padding. On a card that
+    /// reports its serial in SELECT (Nitrokey's applet, which hides its salt once a PIN
+    /// is set), the same digest of the serial, which stays the same with or without PIN.
     pub fn device_id(&self) -> String {
-        device_id(&self.salt)
+        match self.serial {
+            Some(serial) => device_id(&serial.to_be_bytes()),
+            None => device_id(&self.salt),
+        }
+    }
+
+    /// Whether the card has Nitrokey's PIN extension with a PIN set.
+    pub fn has_pin(&self) -> bool {
+        self.pin_attempts.is_some()
     }
 
     /// Whether a password is set.
@@ -195,9 +210,24 @@ pub fn parse_select(data: &[u8]) -> Result<SelectInfo, ParseError> {
         Some([a, b, c]) => Version(*a, *b, *c),
         _ => return Err("SELECT response has no 3-byte version"),
     };
-    let salt = find(tag::NAME).ok_or("SELECT response has no salt")?.to_vec();
+    let pin_attempts = match find(super::pin::tag::PIN_ATTEMPTS) {
+        Some(&[n]) => Some(n),
+        Some(_) => return Err("SELECT response has a malformed PIN counter"),
+        None => None,
+    };
+    let serial = match find(super::pin::tag::SERIAL) {
+        Some(&[a, b, c, d]) => Some(u32::from_be_bytes([a, b, c, d])),
+        Some(_) => return Err("SELECT response has a malformed serial number"),
+        None => None,
+    };
+    // Nitrokey's applet leaves the salt out once a PIN is set (it has no SET CODE to use it)
+    let salt = match find(tag::NAME) {
+        Some(salt) => salt.to_vec(),
+        None if pin_attempts.is_some() => Vec::new(),
+        None => return Err("SELECT response has no salt"),
+    };
     let challenge = find(tag::CHALLENGE).map(<[u8]>::to_vec);
-    Ok(SelectInfo { version, salt, challenge })
+    Ok(SelectInfo { version, salt, challenge, pin_attempts, serial })
 }
 
 /// VALIDATE: our proof of the card's challenge and our own challenge.
@@ -234,6 +264,11 @@ pub fn set_code(key: Option<(&[u8; 16], &[u8], &[u8])>) -> CommandApdu {
 
 /// PUT: name, key, optional property byte, optional counter (sent only when > 0, like ykman).
 pub fn put(cred: &CredentialData) -> CommandApdu {
+    put_with_properties(cred, 0)
+}
+
+/// PUT with property bits besides touch (Nitrokey's [`super::pin::PROP_PIN_ENCRYPTED`]).
+pub fn put_with_properties(cred: &CredentialData, properties: u8) -> CommandApdu {
     let mut data = Vec::with_capacity(160);
     tlv::write(&mut data, tag::NAME, cred.id().as_bytes());
     let key = cred.key();
@@ -243,8 +278,9 @@ pub fn put(cred: &CredentialData) -> CommandApdu {
     value.extend_from_slice(key.as_bytes());
     tlv::write(&mut data, tag::KEY, &value);
     zeroize::Zeroize::zeroize(&mut value);
-    if cred.touch {
-        data.extend_from_slice(&[tag::PROPERTY, PROP_REQUIRE_TOUCH]);
+    let properties = properties | if cred.touch { PROP_REQUIRE_TOUCH } else { 0 };
+    if properties != 0 {
+        data.extend_from_slice(&[tag::PROPERTY, properties]);
     }
     if cred.oath_type == OathType::Hotp && cred.counter > 0 {
         tlv::write(&mut data, tag::IMF, &cred.counter.to_be_bytes());

@@ -4,10 +4,12 @@
 
 use super::credential::{Credential, CredentialData, OathType, DEFAULT_PERIOD};
 use super::error::{classify, in_command, Context, Error};
+use super::pin;
 use super::proto::{self, CalcResponse, SelectInfo, Version};
 use crate::apdu::{CommandApdu, Sw};
 use crate::otp::{self, AccessKey, Code};
-use crate::transport::{exchange_with, Transport, Wait, INS_SEND_REMAINING};
+use crate::transport::{exchange_with, Transport, Wait, INS_GET_RESPONSE, INS_SEND_REMAINING};
+use zeroize::Zeroizing;
 
 /// An open OATH applet.
 pub struct Session<T> {
@@ -16,6 +18,11 @@ pub struct Session<T> {
     unlocked: bool,
     // the card refused CALCULATE ALL once: LIST and single CALCULATEs from now on
     no_calculate_all: bool,
+    // Nitrokey's PIN, once given: the applet forgets it after one command, so it is
+    // verified again before every command that needs it (see `pin`)
+    pin: Option<Zeroizing<Vec<u8>>>,
+    // the last command was a successful VERIFY PIN: the next one may use the PIN
+    pin_fresh: bool,
 }
 
 /// One row of CALCULATE ALL, after recalculating non-30 s credentials.
@@ -41,15 +48,19 @@ impl<T: Transport> Session<T> {
     /// Selects the OATH applet.
     pub fn select(mut transport: T) -> Result<Self, Error> {
         let info = select(&mut transport)?;
-        let unlocked = info.challenge.is_none();
-        Ok(Session { transport, info, unlocked, no_calculate_all: false })
+        let unlocked = info.challenge.is_none() && !info.has_pin();
+        Ok(Session { transport, info, unlocked, no_calculate_all: false, pin: None, pin_fresh: false })
     }
 
     /// SELECTs the applet again: a fresh challenge, the authentication dropped, and
     /// what the card now says about its password (used to verify SET CODE).
     pub fn reselect(&mut self) -> Result<&SelectInfo, Error> {
         self.info = select(&mut self.transport)?;
-        self.unlocked = self.info.challenge.is_none();
+        self.pin_fresh = false;
+        if !self.info.has_pin() {
+            self.pin = None;
+        }
+        self.unlocked = self.info.challenge.is_none() && (!self.info.has_pin() || self.pin.is_some());
         Ok(&self.info)
     }
 
@@ -74,7 +85,7 @@ impl<T: Transport> Session<T> {
         self.info.device_id()
     }
 
-    /// A password is set and we have not unlocked.
+    /// A password (or a Nitrokey PIN) is set and we have not unlocked.
     pub fn is_locked(&self) -> bool {
         !self.unlocked
     }
@@ -90,8 +101,86 @@ impl<T: Transport> Session<T> {
     }
 
     fn send(&mut self, command: &CommandApdu, wait: Wait) -> Result<Vec<u8>, Error> {
+        if self.pin.is_some() && !self.pin_fresh && pin::needs_pin(command) {
+            self.verify_pin()?;
+        }
+        self.pin_fresh = false;
         let ctx = Context { locked: !self.unlocked, continued: false };
-        send(&mut self.transport, command, wait, ctx)
+        let continuation = self.continuation();
+        send_continued(&mut self.transport, command, continuation, wait, ctx)
+    }
+
+    /// How this card continues a `61xx`: YKOATH's SEND REMAINING, except on Nitrokey's
+    /// applet, whose answers are split by the firmware's APDU layer (apdu-dispatch): it
+    /// continues only with ISO GET RESPONSE and answers SEND REMAINING with `6985`.
+    fn continuation(&self) -> u8 {
+        if self.has_pin_extension() {
+            INS_GET_RESPONSE
+        } else {
+            INS_SEND_REMAINING
+        }
+    }
+
+    /// Whether the card is Nitrokey's applet, whose PIN replaces the password (SELECT
+    /// reports a serial; see [`pin`]).
+    pub fn has_pin_extension(&self) -> bool {
+        self.info.serial.is_some()
+    }
+
+    /// Gives Nitrokey's applet its PIN: one VERIFY PIN now (a wrong PIN shows at once:
+    /// [`Error::WrongPassword`], one attempt used), and again before every later command
+    /// that needs it. Each VERIFY PIN waits for a touch on the key.
+    pub fn unlock_pin(&mut self, pin: &[u8]) -> Result<(), Error> {
+        if !self.info.has_pin() {
+            return Err(Error::NoPassword);
+        }
+        self.pin = Some(Zeroizing::new(pin.to_vec()));
+        if let Err(e) = self.verify_pin() {
+            self.pin = None;
+            return Err(e);
+        }
+        self.unlocked = true;
+        Ok(())
+    }
+
+    fn verify_pin(&mut self) -> Result<(), Error> {
+        let Some(pin) = &self.pin else { return Err(Error::Locked) };
+        let mut command = pin::verify_pin(pin);
+        let result = send(&mut self.transport, &command, Wait::Touch, Context::default());
+        zeroize::Zeroize::zeroize(&mut command.data);
+        self.pin_fresh = result.is_ok();
+        result.map(drop).map_err(pin::error)
+    }
+
+    /// Sets Nitrokey's PIN (SET PIN), or changes it (CHANGE PIN, after
+    /// [`Session::unlock_pin`]); then SELECTs again and checks that the card reports it.
+    pub fn set_pin(&mut self, new: &[u8]) -> Result<(), Error> {
+        let command = match (&self.pin, self.info.has_pin()) {
+            (_, false) => pin::set_pin(new),
+            (Some(old), true) => pin::change_pin(old, new),
+            (None, true) => return Err(Error::Locked),
+        };
+        let mut command = command;
+        self.pin_fresh = false;
+        let result = send(&mut self.transport, &command, Wait::Touch, Context::default());
+        zeroize::Zeroize::zeroize(&mut command.data);
+        result.map_err(pin::error)?;
+        self.pin = Some(Zeroizing::new(new.to_vec()));
+        if !self.reselect()?.has_pin() {
+            self.pin = None;
+            return Err(Error::Malformed("SELECT shows no PIN after SET PIN succeeded"));
+        }
+        Ok(())
+    }
+
+    /// PUT of an account encrypted with Nitrokey's PIN (after [`Session::unlock_pin`]):
+    /// only a LIST or CALCULATE right after VERIFY PIN sees it.
+    pub fn put_pin_encrypted(&mut self, credential: &CredentialData) -> Result<(), Error> {
+        check_firmware(self.version(), credential)?;
+        if !self.pin_fresh {
+            self.verify_pin()?;
+        }
+        self.send(&proto::put_with_properties(credential, pin::PROP_PIN_ENCRYPTED), Wait::Touch).map(drop)
     }
 
     /// VALIDATE with mutual authentication: the key must prove it knows the access
@@ -229,8 +318,16 @@ impl<T: Transport> Session<T> {
         self.send(&proto::delete(id), Wait::Touch).map(drop)
     }
 
-    /// RENAME (firmware 5.3.1 and later).
+    /// Whether the key can rename: firmware 5.3.1, or Nitrokey's applet.
+    pub fn can_rename(&self) -> bool {
+        self.version().supports_rename() || self.has_pin_extension()
+    }
+
+    /// RENAME (firmware 5.3.1 and later), or Nitrokey's UPDATE CREDENTIAL.
     pub fn rename(&mut self, old: &[u8], new: &[u8]) -> Result<(), Error> {
+        if self.has_pin_extension() {
+            return self.send(&pin::rename(old, new), Wait::Touch).map(drop).map_err(pin::error);
+        }
         let v = self.version();
         if !v.supports_rename() {
             return Err(Error::NeedsFirmware { feature: "renaming", needs: Version(5, 3, 1), has: v });
@@ -277,7 +374,17 @@ fn select<T: Transport>(transport: &mut T) -> Result<SelectInfo, Error> {
 }
 
 fn send<T: Transport>(transport: &mut T, command: &CommandApdu, wait: Wait, ctx: Context) -> Result<Vec<u8>, Error> {
-    let answer = exchange_with(transport, command, INS_SEND_REMAINING, wait).map_err(|e| in_command(e, command.ins, command.p1))?;
+    send_continued(transport, command, INS_SEND_REMAINING, wait, ctx)
+}
+
+fn send_continued<T: Transport>(
+    transport: &mut T,
+    command: &CommandApdu,
+    continuation: u8,
+    wait: Wait,
+    ctx: Context,
+) -> Result<Vec<u8>, Error> {
+    let answer = exchange_with(transport, command, continuation, wait).map_err(|e| in_command(e, command.ins, command.p1))?;
     if answer.response.sw == Sw::OK {
         Ok(answer.response.data)
     } else {

@@ -1,5 +1,6 @@
 //! `--trace`: wraps a transport and writes each exchange to stderr in the `apdu/`
-//! transcript notation, with PUT keys and VALIDATE/SET CODE proofs redacted.
+//! transcript notation, with PUT keys, VALIDATE/SET CODE proofs and Nitrokey PINs
+//! redacted.
 
 use super::{Transport, TransportError, Wait};
 use crate::tlv;
@@ -43,9 +44,11 @@ fn spaced(bytes: &[u8]) -> String {
 pub fn redact_command(command: &[u8]) -> String {
     let ins = command.get(1).copied().unwrap_or(0);
     let secret_tags: &[u8] = match ins {
-        0x01 => &[0x73],       // PUT: the credential key
-        0x03 => &[0x73, 0x75], // SET CODE: access key and proof
-        0xA3 => &[0x75],       // VALIDATE: proof
+        0x01 => &[0x73],        // PUT: the credential key
+        0x03 => &[0x73, 0x75],  // SET CODE: access key and proof
+        0xA3 => &[0x75],        // VALIDATE: proof
+        0xB2 | 0xB4 => &[0x80], // Nitrokey VERIFY PIN, SET PIN: the PIN
+        0xB3 => &[0x80, 0x81],  // Nitrokey CHANGE PIN: old and new PIN
         _ => return spaced(command),
     };
     // header and Lc, the data, and what follows it (Le)
@@ -99,6 +102,18 @@ mod tests {
         assert!(!line.contains("31 32 33"), "{line}");
         assert!(line.contains("71 01 61"));
         assert!(line.contains("78 02"));
+    }
+
+    #[test]
+    fn nitrokey_pins_are_redacted() {
+        for (cmd, shown) in [
+            ("00B200000A80083132333461626364", "00 B2 00 00 0A  80 08 [redacted 8 bytes]"),
+            ("00B400000A80083132333461626364", "00 B4 00 00 0A  80 08 [redacted 8 bytes]"),
+            ("00B300000C800431323334810439383736", "00 B3 00 00 0C  80 04 [redacted 4 bytes]  81 04 [redacted 4 bytes]"),
+        ] {
+            let line = redact_command(&hex::decode(cmd).unwrap());
+            assert_eq!(line, shown);
+        }
     }
 
     #[test]
