@@ -24,7 +24,8 @@ pub struct CodeArgs {
     /// Compute for this time instead of now: unix seconds or RFC 3339
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<u64>,
-    /// Print the codes of N successive windows, one per line (AWS MFA enrolment needs 2)
+    /// N codes in all: this window's and the next N-1, one per line (AWS MFA enrolment
+    /// needs 2; `calc --window N` is oathtool's meaning, N+1 codes)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10))]
     consecutive: u32,
     /// If fewer than SECONDS are left in the current window, wait for the next one
@@ -47,6 +48,29 @@ pub struct CodeArgs {
     #[arg(short, long, value_name = "SECONDS", num_args = 0..=1, require_equals = true,
           conflicts_with_all = ["json", "consecutive"], value_parser = clap::value_parser!(u64).range(1..))]
     clip: Option<Option<u64>>,
+    /// Set by `askpass` for rules that answer the code alone
+    #[arg(skip)]
+    no_prepend: bool,
+}
+
+impl CodeArgs {
+    /// What `askpass` asks of `code`: one account's code, never one printed before
+    /// (`--fresh`), with the account's `prepend_cmd` in front or without.
+    pub fn for_login(query: &str, min_valid: Option<u64>, with_prepend: bool) -> Self {
+        CodeArgs {
+            query: Some(query.to_owned()),
+            show_hidden: false,
+            at: None,
+            consecutive: 1,
+            min_valid,
+            prepend_cmd: None,
+            soft: false,
+            no_fallback: false,
+            fresh: true,
+            no_prepend: !with_prepend,
+            clip: None,
+        }
+    }
 }
 
 /// The clock, read once at the edge.
@@ -128,7 +152,7 @@ pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
     let account = config.account(typed).cloned().unwrap_or_default();
     let query = account.name.clone().unwrap_or_else(|| typed.clone());
     // the password first: its command may ask for a passphrase, and the key waits for no one
-    let prefix = match a.prepend_cmd.as_deref().or(account.prepend_cmd.as_deref()) {
+    let prefix = match a.prepend_cmd.as_deref().or(account.prepend_cmd.as_deref()).filter(|_| !a.no_prepend) {
         Some(cmd) => Some(secret::run_command(cmd, "prepend")?),
         None => None,
     };

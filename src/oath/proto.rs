@@ -108,7 +108,8 @@ impl Version {
     pub fn supports_sha512(self) -> bool {
         self >= Version(4, 3, 1)
     }
-    /// How many credentials fit.
+    /// How many credentials a YubiKey with this firmware holds (other cards with the
+    /// same version number may hold more or fewer: only for display, never enforced).
     pub fn capacity(self) -> usize {
         if self >= Version(5, 7, 0) {
             64

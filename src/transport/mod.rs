@@ -3,6 +3,7 @@
 //! transport implement it. Response chaining (`61xx`) is handled above it, once, in
 //! [`exchange`].
 
+pub mod deadline;
 pub mod pcsc;
 pub mod recorder;
 pub mod scripted;

@@ -1,11 +1,14 @@
 //! The virtual key as an in-process transport over its state file (`--reader virtual:PATH`):
 //! every command loads nothing new, but every change is saved before the answer returns,
-//! so a killed process leaves either the old or the new state.
+//! so a killed process leaves either the old or the new state. The key runs on its own
+//! thread behind the same deadlines as a PC/SC card ([`Deadline`]), so a key with the
+//! `never-answers` quirk tests them.
 
 use super::applet::{CardEnv, VirtualKey};
 use super::state::{KeyState, TouchPolicy, DEFAULT_VERSION};
 use super::store;
-use crate::transport::{Transport, TransportError};
+use crate::transport::deadline::Deadline;
+use crate::transport::{Transport, TransportError, Wait};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -60,6 +63,10 @@ pub fn new_state() -> KeyState {
 
 /// A file-backed virtual key used in-process.
 pub struct VirtualCard {
+    link: Deadline,
+}
+
+struct Core {
     path: PathBuf,
     key: VirtualKey,
     env: OsEnv,
@@ -99,7 +106,8 @@ impl VirtualCard {
         };
         let touch = touch.unwrap_or(state.touch);
         let env = OsEnv { touch, announce: false };
-        Ok(VirtualCard { path: path.to_owned(), key: VirtualKey::new(state), env, _lock: lock })
+        let core = Core { path: path.to_owned(), key: VirtualKey::new(state), env, _lock: lock };
+        Ok(VirtualCard { link: Deadline::new(core) })
     }
 
     /// Takes the state file's lock (for `virtual serve`, which owns the key while it runs).
@@ -110,7 +118,22 @@ impl VirtualCard {
 
 impl Transport for VirtualCard {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-        let response = self.key.process(command, &mut self.env);
+        self.link.transmit(command)
+    }
+
+    fn transmit_within(&mut self, command: &[u8], wait: Wait) -> Result<Vec<u8>, TransportError> {
+        self.link.transmit_within(command, wait)
+    }
+}
+
+impl Transport for Core {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let Some(response) = self.key.respond(command, &mut self.env) else {
+            // a hung card: the caller's deadline gives up on it
+            loop {
+                std::thread::park();
+            }
+        };
         if self.key.take_dirty() {
             store::save(&self.path, &self.key.state).map_err(|e| TransportError::Io(e.to_string()))?;
         }
