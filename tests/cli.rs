@@ -428,3 +428,39 @@ fn wrong_password_three_times_then_right() {
     // YKOATH has no retry counter: the right password still works
     assert_eq!(y.run(&["code", "aws", "--at", "59", "--password-cmd", "echo right"]).ok(), format!("{}\n", soft_totp(DEMO_B32, 59, 30, 6)));
 }
+
+/// Completion in a real bash: the script `completions bash` prints calls ykotp back,
+/// which lists the key's accounts; `-a` offers algorithms; no key means no names and
+/// no message.
+#[test]
+fn bash_completes_account_names_from_the_key() {
+    let y = with_aws();
+    for n in ["GitHub:bob", "git-work", "_hidden:secret"] {
+        y.run_in(&["put", n, "-"], Some(DEMO_B32)).ok();
+    }
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_ykotp")).parent().unwrap().display().to_string();
+    let script = r#"
+source <(ykotp completions bash)
+comp() { COMP_WORDS=("$@"); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMP_TYPE=9
+  _clap_complete_ykotp ykotp "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"; printf '%s|' "${COMPREPLY[@]}"; echo; }
+comp ykotp code g
+comp ykotp delete bob
+comp ykotp put -a ''
+YKOTP_READER=virtual:/nonexistent/key.json comp ykotp code g
+"#;
+    let mut c = y.bare();
+    c.env("YKOTP_READER", &y.reader).env("PATH", format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default()));
+    let mut bash = std::process::Command::new("bash");
+    bash.args(["--noprofile", "--norc", "-c", script]);
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => bash.env(k, v),
+            None => bash.env_remove(k),
+        };
+    }
+    let out = exec(bash, None);
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines, ["GitHub:bob|git-work|", "GitHub:bob|", "sha1|sha256|sha512|", "|"], "{out:?}");
+    assert_eq!(out.stderr, "", "completion is silent");
+}

@@ -94,3 +94,44 @@ fn several_matches_show_their_codes_on_a_terminal() {
     // piped, the same query stays an error for scripts
     y.run(&["code", "git"]).fails(6, "matches 2 accounts");
 }
+
+#[test]
+#[ignore]
+fn ui_asks_a_locked_keys_password_then_prints_the_pick() {
+    let y = with_accounts(&["aws", "git-work"]);
+    y.run_in(&["password", "set", "--new-password-stdin"], Some("hunter2\n")).ok();
+    let t = Tmux::run(80, 12, &y.shell_env(), "code=$(\"$YKOTP\" ui --print); echo \"picked:$code\"");
+    t.wait_for("Password for key");
+    t.keys(&["wrong", "Enter"]);
+    t.wait_for("wrong password, try again");
+    t.keys(&["hunter2", "Enter"]);
+    let screen = t.wait_for("git-work");
+    assert!(!screen.contains("hunter2"), "the password is never shown:\n{screen}");
+    t.keys(&["aws", "Enter"]);
+    let (code, screen) = t.wait_exit();
+    assert_eq!(code, 0, "{screen}");
+    let picked = screen.split("picked:").nth(1).unwrap().lines().next().unwrap();
+    // the code of aws in a window of the last few seconds
+    assert!((common_now() - 5..=common_now()).any(|t| soft_totp(DEMO_B32, t, 30, 6) == picked), "{screen}");
+    // the terminal is back as it was: the dashboard is gone
+    assert!(!screen.contains("Filter:"), "{screen}");
+}
+
+#[test]
+#[ignore]
+fn bare_ykotp_opens_the_dashboard_on_a_terminal_only() {
+    let y = with_accounts(&["aws"]);
+    let t = Tmux::run(80, 10, &y.shell_env(), "\"$YKOTP\"");
+    t.wait_for("ACCOUNT");
+    t.wait_for("aws");
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit().0, 0);
+    // no terminal: the usage error it always was
+    let out = exec(y.bare(), None);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("Usage: ykotp [OPTIONS] <COMMAND>"), "{out:?}");
+}
+
+fn common_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}

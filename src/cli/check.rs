@@ -14,6 +14,7 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// The account (as for `code`; a config [account.NAME] maps it and gives fallback_cmd)
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(super::complete::accounts))]
     name: String,
     /// `-` reads the backup secret from stdin
     secret: Option<String>,

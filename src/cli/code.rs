@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 #[derive(Debug, clap::Args)]
 pub struct CodeArgs {
     /// The account: its exact id, or a case-insensitive part of it; none prints every code
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(super::complete::accounts))]
     query: Option<String>,
     /// Include hidden accounts (issuer `_hidden`)
     #[arg(short = 'H', long)]

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
     /// Only accounts whose id contains QUERY (case-insensitive), or the one named exactly
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(super::complete::accounts))]
     query: Option<String>,
     /// Include hidden accounts (issuer `_hidden`)
     #[arg(short = 'H', long)]

@@ -11,6 +11,7 @@ use crate::oath::credential::{format_id, MAX_ID_LEN};
 #[derive(Debug, clap::Args)]
 pub struct DeleteArgs {
     /// The account: its exact id, or a case-insensitive part of it
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(super::complete::accounts))]
     query: String,
     /// Delete without asking
     #[arg(short, long)]
@@ -21,6 +22,7 @@ pub struct DeleteArgs {
 #[derive(Debug, clap::Args)]
 pub struct RenameArgs {
     /// The account: its exact id, or a case-insensitive part of it
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(super::complete::accounts))]
     query: String,
     /// The new name, as NAME or ISSUER:NAME (a period prefix is kept)
     new_name: String,

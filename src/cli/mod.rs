@@ -6,6 +6,7 @@ mod calc;
 mod check;
 mod clip;
 mod code;
+mod complete;
 mod config;
 mod countdown;
 mod device;
@@ -101,7 +102,8 @@ enum Command {
     Password(password::PasswordCommand),
     /// Check pcscd, readers, keys, the clock and the config, and say how to fix problems
     Doctor,
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell); it completes
+    /// account names from the attached key: `source <(ykotp completions bash)`
     Completions {
         /// The shell
         shell: clap_complete::Shell,
@@ -121,6 +123,7 @@ enum Command {
 
 /// Entry point: parse, run, report.
 pub fn main() -> ExitCode {
+    complete::answer_if_asked();
     let cli = match Cli::try_parse_from(askpass::args(std::env::args_os().collect())) {
         Ok(cli) => cli,
         Err(e) => {
@@ -162,10 +165,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Reset(a) => manage::reset(g, &a),
         Command::Password(c) => password::run(g, c),
         Command::Virtual(c) => virtual_cmd::run(g, c),
-        Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "ykotp", &mut std::io::stdout());
-            Ok(())
-        }
+        Command::Completions { shell } => complete::script(shell),
         Command::Doctor => doctor::run(g),
         Command::ClipServe { seconds } => clip::serve(seconds),
         Command::Man => {

@@ -173,10 +173,10 @@ pub struct SecretArgs {
 #[derive(Debug, clap::Args)]
 pub struct ParamArgs {
     /// totp or hotp
-    #[arg(short, long = "oath-type", value_name = "TYPE", default_value = "totp")]
+    #[arg(short, long = "oath-type", value_name = "TYPE", default_value = "totp", value_parser = possible::<crate::oath::OathType>(&["totp", "hotp"]))]
     pub oath_type: crate::oath::OathType,
     /// sha1, sha256 or sha512
-    #[arg(short, long, default_value = "sha1")]
+    #[arg(short, long, default_value = "sha1", value_parser = possible::<crate::otp::Algorithm>(&["sha1", "sha256", "sha512"]))]
     pub algorithm: crate::otp::Algorithm,
     /// Number of digits: 6, 7 or 8
     #[arg(long, default_value_t = 6)]
@@ -184,6 +184,16 @@ pub struct ParamArgs {
     /// TOTP period in seconds
     #[arg(short = 'P', long, default_value_t = 30)]
     pub period: u32,
+}
+
+/// A parser that knows its values, so `-a <TAB>` offers them rather than file names.
+fn possible<T>(values: &'static [&'static str]) -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::fmt::Display,
+{
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(values).try_map(|s| s.parse::<T>().map_err(|e| e.to_string()))
 }
 
 impl SecretArgs {
