@@ -42,7 +42,7 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<(), CliError> {
         return Err(CliError::new(Exit::Usage, format!("no backup secret to check for \"{}\"", a.name))
             .hint("give one with --secret-cmd 'pass show …', --secret-file FILE or `-` (stdin), or set fallback_cmd in the config"));
     }
-    let text = secret::Source { positional: a.secret.as_deref(), command, file: a.secret_file.as_deref() }.read()?;
+    let text = secret::Source { positional: a.secret.as_deref(), command, file: a.secret_file.as_deref(), ..Default::default() }.read()?;
     let t = now();
     let (id, verdict) = device::with_key_holding(g, &query, true, |_, s| {
         device::unlock(g, s)?;

@@ -23,7 +23,8 @@ pub struct CodeArgs {
     /// Compute for this time instead of now: unix seconds or RFC 3339
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<u64>,
-    /// Print the codes of N successive windows, one per line (AWS MFA enrolment needs 2)
+    /// N codes in all: this window's and the next N-1, one per line (AWS MFA enrolment
+    /// needs 2; `calc --window N` is oathtool's meaning, N+1 codes)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10))]
     consecutive: u32,
     /// If fewer than SECONDS are left in the current window, wait for the next one
@@ -41,6 +42,28 @@ pub struct CodeArgs {
     /// Never print the same TOTP code twice: wait for the next window if this one's was printed
     #[arg(long)]
     fresh: bool,
+    /// Set by `askpass` for rules that answer the code alone
+    #[arg(skip)]
+    no_prepend: bool,
+}
+
+impl CodeArgs {
+    /// What `askpass` asks of `code`: one account's code, never one printed before
+    /// (`--fresh`), with the account's `prepend_cmd` in front or without.
+    pub fn for_login(query: &str, min_valid: Option<u64>, with_prepend: bool) -> Self {
+        CodeArgs {
+            query: Some(query.to_owned()),
+            show_hidden: false,
+            at: None,
+            consecutive: 1,
+            min_valid,
+            prepend_cmd: None,
+            soft: false,
+            no_fallback: false,
+            fresh: true,
+            no_prepend: !with_prepend,
+        }
+    }
 }
 
 /// The clock, read once at the edge.
@@ -118,15 +141,16 @@ pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
     let account = config.account(typed).cloned().unwrap_or_default();
     let query = account.name.clone().unwrap_or_else(|| typed.clone());
     // the password first: its command may ask for a passphrase, and the key waits for no one
-    let prefix = match a.prepend_cmd.as_deref().or(account.prepend_cmd.as_deref()) {
+    let prefix = match a.prepend_cmd.as_deref().or(account.prepend_cmd.as_deref()).filter(|_| !a.no_prepend) {
         Some(cmd) => Some(secret::run_command(cmd, "prepend")?),
         None => None,
     };
     let fallback = account.fallback_cmd.as_deref().filter(|_| !a.no_fallback);
-    let result = if a.soft {
-        let cmd = fallback.ok_or_else(|| no_fallback_cmd(typed, &config))?;
-        soft_codes(a, &query, cmd, start)
-    } else {
+    let compute = |start: u64| {
+        if a.soft {
+            let cmd = fallback.ok_or_else(|| no_fallback_cmd(typed, &config))?;
+            return soft_codes(a, &query, cmd, start);
+        }
         match key_codes(g, a, &query, start) {
             Err(e) if fallback.is_some() && matches!(e.exit, Exit::Pcsc | Exit::NoKey | Exit::NoMatch) => {
                 output::status(&format!(
@@ -137,15 +161,24 @@ pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
             }
             other => other,
         }
-    }?;
-    print_codes(g, &result, prefix.as_deref().map(|p| secret::first_line(p)))?;
-    if a.fresh && result.credential.oath_type == OathType::Totp {
+    };
+    let mut result = compute(start)?;
+    // --fresh: record the steps, then print; a concurrent run that recorded them first
+    // sends us to a later window (choose_window waits for it)
+    let mut tries = 0;
+    while a.fresh && result.credential.oath_type == OathType::Totp {
         let period = u64::from(result.credential.period.max(1));
-        if let Some(last) = result.codes.last() {
-            fresh::remember(&result.credential.id_str(), period, last.valid_from / period)?;
+        let (Some(first), Some(last)) = (result.codes.first(), result.codes.last()) else { break };
+        if fresh::reserve(&result.credential.id_str(), period, first.valid_from / period, last.valid_from / period)? {
+            break;
         }
+        tries += 1;
+        if tries > 10 {
+            return Err(CliError::new(Exit::Other, "other ykotp processes keep taking every new window (--fresh)"));
+        }
+        result = compute(a.at.map_or_else(now, |_| start))?;
     }
-    Ok(())
+    print_codes(g, &result, prefix.as_deref().map(|p| secret::first_line(p)))
 }
 
 fn no_fallback_cmd(typed: &str, config: &Config) -> CliError {
@@ -258,7 +291,7 @@ fn choose_window(a: &CodeArgs, t: u64, period: u64, oath_type: OathType, id: &st
     if a.fresh {
         if let Some(last) = fresh::last_step(id, period)? {
             // a step far ahead means the clock went back: do not wait for hours
-            if last >= target / period && (last + 1) * period <= t + 2 * period {
+            if fresh::taken(last, target / period) {
                 let next = (last + 1) * period;
                 output::status(&format!(
                     "the code of this window was printed already (--fresh); waiting {}s for a new one",

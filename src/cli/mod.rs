@@ -1,6 +1,7 @@
 //! The command-line interface: clap definitions, and dispatch to one module per command.
 //! The CLI owns wording, prompts, output formats and exit codes; the library owns types.
 
+mod askpass;
 mod calc;
 mod check;
 mod code;
@@ -19,6 +20,7 @@ mod prompt;
 mod put;
 mod report;
 mod secret;
+mod state_file;
 mod virtual_cmd;
 
 pub use report::{CliError, Exit};
@@ -36,8 +38,9 @@ pub struct Cli {
     command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes, listed under their own heading in every command's help.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Use the reader whose name contains NAME (case-insensitive), or virtual:PATH for a
     /// file-backed virtual YubiKey
@@ -72,6 +75,8 @@ enum Command {
     List(list::ListArgs),
     /// Print codes: one account's code alone, or a table of all
     Code(code::CodeArgs),
+    /// Answer a login prompt by the config's rules (SSH_ASKPASS, SUDO_ASKPASS)
+    Askpass(askpass::AskpassArgs),
     /// Compute codes in software from a backup secret (no key needed)
     Calc(calc::CalcArgs),
     /// Prove that a backup secret matches the account on the key (prints neither)
@@ -103,7 +108,7 @@ enum Command {
 
 /// Entry point: parse, run, report.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(askpass::args(std::env::args_os().collect())) {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version on stdout (exit 0) and usage errors on stderr (exit 2)
@@ -125,6 +130,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::List(a) => list::run(g, &a),
         Command::Code(a) => code::run(g, &a),
         Command::Put(a) => put::run(g, a),
+        Command::Askpass(a) => askpass::run(g, &a),
         Command::Calc(a) => calc::run(g, &a),
         Command::Check(a) => check::run(g, &a),
         Command::Import(a) => import::run(g, &a),

@@ -75,6 +75,26 @@ impl CliError {
     }
 }
 
+impl From<crate::private_file::Untrusted> for CliError {
+    fn from(e: crate::private_file::Untrusted) -> Self {
+        let fix = e.problem.fix(&e.path);
+        CliError::new(Exit::Usage, e.to_string())
+            .hint(fix)
+            .hint("ykotp refuses files and directories that another user could have changed (like OpenSSH's StrictModes)")
+    }
+}
+
+impl From<crate::private_file::LockError> for CliError {
+    fn from(e: crate::private_file::LockError) -> Self {
+        use crate::private_file::LockError as L;
+        match e {
+            L::Untrusted { path, problem } => crate::private_file::Untrusted { path, problem }.into(),
+            L::Timeout { .. } => CliError::new(Exit::Other, e.to_string()).hint("another ykotp may be stuck; try again"),
+            L::Io { .. } => CliError::new(Exit::Other, e.to_string()),
+        }
+    }
+}
+
 impl From<TransportError> for CliError {
     fn from(e: TransportError) -> Self {
         use TransportError as T;
