@@ -424,6 +424,14 @@ fn steps() -> Vec<Step> {
             let info = h.sh("ykotp -r virtual:tmp/k.json info", "");
             assert!(ok(&info).contains("5.7.0"), "{info:#?}");
         }),
+        step("ykotp virtual init --state /tmp/nk.json --quirk no-calculate-all --quirk touch-on-delete").sub("/tmp/", "tmp/").expect(|h, o| {
+            ok(o);
+            // codes come without CALCULATE ALL; DELETE wants a touch
+            let code = h.sh(&format!("ykotp -r virtual:tmp/nk.json put nk - <<< {SECRET} && ykotp -r virtual:tmp/nk.json code nk"), "");
+            one_code_of(&code, SECRET);
+            let delete = h.sh("YKOTP_VIRTUAL_TOUCH=deny ykotp -r virtual:tmp/nk.json delete nk -f", "");
+            assert_eq!(delete.code, 7, "{delete:#?}");
+        }),
         // Recipes: password managers
         step("pass insert -e totp/github").stdin(&format!("{s}\n")).expect(|h, o| {
             ok(o);

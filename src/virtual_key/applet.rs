@@ -106,7 +106,9 @@ impl VirtualKey {
         let size = self.state.chunk_size.max(1);
         let quirks = &self.state.quirks;
         // "no Le" read as "send 0 bytes", or a chain whose 61xx never brings data
-        if (quirks.missing_le_means_zero && le.is_none() && !data.is_empty()) || (quirks.empty_more_data && data.len() > size) {
+        if (quirks.missing_le_means_zero && le.is_none() && !data.is_empty())
+            || (quirks.empty_more_data && data.len() > size && self.selected == Selected::Oath)
+        {
             let announced = data.len().min(0xFF) as u8;
             self.pending = data;
             return vec![0x61, announced];

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 pub struct Quirks {
     /// A command without Le is answered as "send 0 bytes": `61xx` and the data held back.
     pub missing_le_means_zero: bool,
-    /// An answer longer than the chunk size is announced with `61xx` that never brings data.
+    /// An OATH answer longer than the chunk size is announced with `61xx` that never
+    /// brings data.
     pub empty_more_data: bool,
     /// CALCULATE ALL is refused with `6985` (a Nitrokey 3 built without it).
     pub no_calculate_all: bool,
