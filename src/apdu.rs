@@ -28,6 +28,13 @@ impl fmt::Debug for CommandApdu {
     }
 }
 
+// PUT and SET CODE data hold keys: every command's data is wiped when it is dropped.
+impl Drop for CommandApdu {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.data);
+    }
+}
+
 impl CommandApdu {
     /// A command with CLA 00.
     pub fn new(ins: u8, p1: u8, p2: u8, data: Vec<u8>) -> Self {

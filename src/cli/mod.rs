@@ -13,6 +13,7 @@ mod info;
 mod keystore;
 mod list;
 mod manage;
+mod memory;
 mod output;
 mod password;
 mod prompt;
@@ -104,6 +105,7 @@ enum Command {
 
 /// Entry point: parse, run, report.
 pub fn main() -> ExitCode {
+    memory::protect();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -135,8 +137,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Password(c) => password::run(g, c),
         Command::Virtual(c) => virtual_cmd::run(g, c),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "ykotp", &mut std::io::stdout());
-            Ok(())
+            // generate() panics when its writer fails (`| head`): write to memory first
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "ykotp", &mut script);
+            output::line(String::from_utf8_lossy(&script).trim_end())
         }
         Command::Doctor => doctor::run(g),
         Command::Man => {

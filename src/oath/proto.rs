@@ -233,7 +233,9 @@ pub fn set_code(key: Option<(&[u8; 16], &[u8], &[u8])>) -> CommandApdu {
 
 /// PUT: name, key, optional property byte, optional counter (sent only when > 0, like ykman).
 pub fn put(cred: &CredentialData) -> CommandApdu {
-    let mut data = Vec::with_capacity(160);
+    // room for the largest PUT (64-byte name, 128-byte key, property, counter), so that no
+    // reallocation leaves a copy of the key behind
+    let mut data = Vec::with_capacity(256);
     tlv::write(&mut data, tag::NAME, cred.id().as_bytes());
     let key = cred.key();
     let mut value = Vec::with_capacity(key.len() + 2);
@@ -338,6 +340,11 @@ pub enum CalcResponse {
 impl CalcResponse {
     fn from_tlv(t: &Tlv<'_>) -> Result<Self, ParseError> {
         let (&digits, rest) = t.value.split_first().ok_or("calculation result is empty")?;
+        // YKOATH stores 6-8 digits; 5 is what some tools write for Steam, whose code the
+        // host computes. 0 or 255 would print a 1- or 10-digit "code".
+        if !(5..=8).contains(&digits) {
+            return Err("the number of digits is outside what YKOATH allows");
+        }
         match t.tag {
             tag::TRUNCATED => match rest {
                 [a, b, c, d] => Ok(CalcResponse::Truncated { digits, value: u32::from_be_bytes([*a, *b, *c, *d]) & 0x7FFF_FFFF }),

@@ -71,7 +71,9 @@ pub enum TransportError {
 
 /// Sends `command` and follows `61xx` with SEND REMAINING until the final status word.
 pub fn exchange(t: &mut dyn Transport, command: &CommandApdu) -> Result<Response, TransportError> {
-    let mut response = parse(&t.transmit(&command.encode())?)?;
+    // the wire form of a PUT or SET CODE holds a key
+    let wire = zeroize::Zeroizing::new(command.encode());
+    let mut response = parse(&t.transmit(&wire)?)?;
     let mut data = std::mem::take(&mut response.data);
     let send_remaining = CommandApdu::new(INS_SEND_REMAINING, 0, 0, vec![]).encode();
     while response.sw.more_data().is_some() {
