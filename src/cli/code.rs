@@ -307,11 +307,12 @@ fn codes_for(s: &mut Session<Link<'_>>, a: &CodeArgs, entry: &CalculatedEntry, s
 }
 
 /// CALCULATE, telling the person to touch the key: at once for a touch credential, and
-/// after half a second for HOTP (the key does not say whether HOTP needs a touch).
+/// after half a second when the key did not say (HOTP, cards without CALCULATE ALL).
 pub fn calculate_with_prompt(s: &mut Session<Link<'_>>, cred: &Credential, at: u64) -> Result<Code, CliError> {
+    // HOTP and rows of a card without CALCULATE ALL: the key does not say whether they need a touch
     let delay = match (cred.touch, cred.oath_type) {
         (Some(true), _) => Some(Duration::ZERO),
-        (_, OathType::Hotp) => Some(Duration::from_millis(500)),
+        (None, _) | (_, OathType::Hotp) => Some(Duration::from_millis(500)),
         _ => None,
     };
     let Some(delay) = delay else {

@@ -5,6 +5,7 @@ use super::device::{self, Link, Needs};
 use super::list::key_label;
 use super::report::{CliError, Exit};
 use super::{output, prompt, secret, Global};
+use crate::oath::credential::NameSources;
 use crate::oath::proto::Version;
 use crate::oath::{CredentialData, OathType, Session};
 
@@ -35,24 +36,16 @@ pub struct PutArgs {
     all_keys: bool,
 }
 
-fn bad(e: impl std::fmt::Display) -> CliError {
-    CliError::new(Exit::Usage, e.to_string())
-}
-
-/// The credential the arguments describe.
+/// The credential the arguments describe, named by the one naming rule
+/// ([`crate::oath::credential::name_account`]).
 fn credential(a: &PutArgs) -> Result<CredentialData, CliError> {
-    let mut data = a.source.credential(&a.params)?;
-    if data.oath_type == OathType::Hotp && a.source.uri.is_none() {
+    let naming = NameSources { name: a.name.as_deref(), issuer: a.issuer.as_deref(), ..NameSources::default() };
+    let (mut data, from_uri) = a.source.credential(&a.params, naming)?;
+    if data.oath_type == OathType::Hotp && !from_uri {
         data.counter = a.counter;
     }
-    if let Some(name) = &a.name {
-        data.name = name.clone();
-    }
-    if a.issuer.is_some() {
-        data.issuer = a.issuer.clone();
-    }
     data.touch |= a.touch;
-    data.validate().map_err(bad)?;
+    data.validate().map_err(secret::naming_error)?;
     Ok(data)
 }
 
