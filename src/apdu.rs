@@ -42,6 +42,13 @@ impl fmt::Debug for CommandApdu {
     }
 }
 
+// PUT and SET CODE data hold keys: every command's data is wiped when it is dropped.
+impl Drop for CommandApdu {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.data);
+    }
+}
+
 impl CommandApdu {
     /// A command with CLA 00 that expects no response data (case 1 or 3).
     pub fn new(ins: u8, p1: u8, p2: u8, data: Vec<u8>) -> Self {
@@ -50,7 +57,7 @@ impl CommandApdu {
 
     /// A command with CLA 00 that expects response data: `Le = 00` (case 2 or 4).
     pub fn expecting_data(ins: u8, p1: u8, p2: u8, data: Vec<u8>) -> Self {
-        CommandApdu { le: Some(256), ..CommandApdu::new(ins, p1, p2, data) }
+        CommandApdu { cla: 0, ins, p1, p2, data, le: Some(256) }
     }
 
     /// The bytes on the wire: short form when the data fits in 255 bytes and Ne in 256,
@@ -300,7 +307,7 @@ mod tests {
         let wire = long.encode();
         assert_eq!(&wire[wire.len() - 2..], &[1, 0]);
         assert_eq!(CommandApdu::parse(&wire).unwrap().apdu, long);
-        let most = CommandApdu { le: Some(65536), ..long };
+        let most = CommandApdu { cla: 0, ins: 0x01, p1: 0, p2: 0, data: vec![7; 300], le: Some(65536) };
         let wire = most.encode();
         assert_eq!(&wire[wire.len() - 2..], &[0, 0]);
         assert_eq!(CommandApdu::parse(&wire).unwrap().apdu, most);

@@ -44,7 +44,12 @@ pub fn parse(uri: &str) -> Result<Batch, MigrationError> {
     let rest = uri.trim().strip_prefix("otpauth-migration://offline?").ok_or(MigrationError::NotMigration)?;
     let data = rest.split('&').find_map(|kv| kv.strip_prefix("data=")).ok_or(MigrationError::NotMigration)?;
     // percent-decoding, not form decoding: a literal '+' is base64, not a space
-    let decoded = percent_decode_str(data).decode_utf8().map_err(|_| MigrationError::Base64)?.replace(' ', "+");
+    // the payload holds every account's secret: no copy of it outlives the parse
+    let raw = percent_decode_str(data).decode_utf8().map_err(|_| MigrationError::Base64)?;
+    let decoded = zeroize::Zeroizing::new(raw.replace(' ', "+"));
+    if let std::borrow::Cow::Owned(mut s) = raw {
+        zeroize::Zeroize::zeroize(&mut s);
+    }
     let bytes = zeroize::Zeroizing::new(
         base64::engine::general_purpose::STANDARD
             .decode(decoded.trim_end_matches('='))
@@ -71,13 +76,16 @@ fn parse_payload(mut input: &[u8]) -> Result<Batch, MigrationError> {
 }
 
 fn parse_account(mut input: &[u8]) -> Result<CredentialData, MigrationError> {
-    let (mut secret, mut name, mut issuer) = (Vec::new(), String::new(), String::new());
+    let (mut secret, mut name, mut issuer) = (zeroize::Zeroizing::new(Vec::new()), String::new(), String::new());
     let (mut alg, mut digits, mut kind, mut counter) = (1u64, 1u64, 2u64, 0u64);
     while !input.is_empty() {
         let (field, value, rest) = next_field(input)?;
         input = rest;
         match (field, value) {
-            (1, Value::Bytes(b)) => secret = b.to_vec(),
+            (1, Value::Bytes(b)) => {
+                zeroize::Zeroize::zeroize(&mut *secret);
+                secret.extend_from_slice(b);
+            }
             (2, Value::Bytes(b)) => name = String::from_utf8_lossy(b).into_owned(),
             (3, Value::Bytes(b)) => issuer = String::from_utf8_lossy(b).into_owned(),
             (4, Value::Varint(v)) => alg = v,
@@ -87,7 +95,7 @@ fn parse_account(mut input: &[u8]) -> Result<CredentialData, MigrationError> {
             _ => {}
         }
     }
-    let secret = Secret::new(secret);
+    let secret = Secret::new(std::mem::take(&mut *secret));
     // the name may carry "issuer:" itself, with or without an issuer field. Unlike an
     // otpauth label, a different prefix is not a conflict: the export cannot be edited,
     // and Google Authenticator itself shows such an account as issuer + the whole name.

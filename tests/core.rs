@@ -164,7 +164,7 @@ fn short_apdu_le_forms() {
     let p = CommandApdu::parse(&[0, 0xA1, 0, 0, 0x10]).unwrap();
     assert_eq!((p.apdu.data.len(), p.le), (0, Some(16)));
     let p = CommandApdu::parse(&[0, 0xA1, 0, 0, 0x02, 0xAA, 0xBB, 0x05]).unwrap();
-    assert_eq!((p.apdu.data, p.le), (vec![0xAA, 0xBB], Some(5)));
+    assert_eq!((&p.apdu.data[..], p.le), (&[0xAA, 0xBB][..], Some(5)));
     let p = CommandApdu::parse(&[0, 0xA1, 0, 0, 0x00, 0x00, 0x07]).unwrap();
     assert_eq!((p.apdu.data.len(), p.le), (0, Some(7)));
 }

@@ -273,3 +273,321 @@ fn fresh_prints_nothing_when_the_step_cannot_be_recorded() {
     let out = y.run(&["code", "aws", "--fresh", "--at", "59"]);
     out.fails(1, "/proc/ykotp");
 }
+
+/// Runs `c` with `stdin`, its stdout a pipe already closed by the reader, and kills it
+/// after `secs` seconds: a hang is a failure, not a stuck test run.
+fn run_bounded(mut c: Command, stdin: Stdio, close_stdout: bool, secs: u64) -> Out {
+    let what = format!("{:?}", c.get_args().collect::<Vec<_>>());
+    let (reader, writer) = std::io::pipe().unwrap();
+    let stderr_file = tempfile::NamedTempFile::new().unwrap();
+    c.stdin(stdin).stderr(stderr_file.reopen().unwrap());
+    let stdout_file = tempfile::NamedTempFile::new().unwrap();
+    if close_stdout {
+        drop(reader);
+        c.stdout(writer);
+    } else {
+        c.stdout(stdout_file.reopen().unwrap());
+    }
+    let mut child = c.spawn().unwrap();
+    drop(c);
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed().as_secs() >= secs {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: still running after {secs}s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Out {
+        code: status.code().unwrap_or(-1),
+        stdout: std::fs::read_to_string(stdout_file.path()).unwrap_or_default(),
+        stderr: String::from_utf8_lossy(&std::fs::read(stderr_file.path()).unwrap()).into(),
+    }
+}
+
+fn noise_png(path: &Path, side: u32) {
+    let mut x: u32 = 2_463_534_242;
+    let img = image::RgbImage::from_fn(side, side, |_, _| {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        let [a, b, c, _] = x.to_le_bytes();
+        image::Rgb([a, b, c])
+    });
+    img.save(path).unwrap();
+}
+
+#[test]
+fn hostile_images_are_bounded() {
+    let y = Ykotp::virtual_key();
+    // 2 MB of noise: rqrr tries every pair of finder-like patterns
+    let noise = y.path("noise.png");
+    noise_png(&noise, 840);
+    let mut c = y.bare();
+    c.args(["--reader", &y.reader, "import", "--dry-run", noise.to_str().unwrap()]);
+    run_bounded(c, Stdio::null(), false, 60).fails(2, "noise.png");
+    // a small file whose header promises 64 million pixels
+    let huge = y.path("huge.png");
+    image::GrayImage::new(8000, 8000).save(&huge).unwrap();
+    assert!(std::fs::metadata(&huge).unwrap().len() < 1 << 20);
+    let mut c = y.bare();
+    c.args(["--reader", &y.reader, "import", "--dry-run", huge.to_str().unwrap()]);
+    run_bounded(c, Stdio::null(), false, 60).fails(2, "is 8000x8000 pixels; at most 24000000 are read");
+}
+
+#[test]
+fn huge_numbers_are_usage_errors() {
+    let y = Ykotp::virtual_key();
+    y.run_in(&["put", "aws", "-"], Some(SECRET)).ok();
+    let max = u64::MAX.to_string();
+    for (args, text) in [
+        (vec!["calc", "-", "--window", &max], "--window"),
+        (vec!["calc", "-", "--window", "1001"], "--window"),
+        (vec!["calc", "-", "--verify", "123456", "--window", "50000000"], "--window"),
+        (vec!["calc", "-", "-o", "hotp", "-c", &max, "--window", "1"], "passes the largest counter"),
+        (vec!["calc", "-", "--at", &max], "--at"),
+        (vec!["calc", "-", "--t0", &max], "--t0"),
+        (vec!["code", "aws", "--at", &max], "--at"),
+        (vec!["check", "aws", "-", "--window", "1001"], "--window"),
+        (vec!["check", "aws", "-", "--counter", &max, "--window", "1"], "passes the largest counter"),
+    ] {
+        let mut c = y.bare();
+        c.arg("--reader").arg(&y.reader).args(&args);
+        let out = run_bounded(c, Stdio::from(std::fs::File::open(write_tmp(&y, SECRET)).unwrap()), false, 30);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(out.stderr.contains(text), "{args:?}: {out:?}");
+        assert_eq!(out.stdout, "", "{args:?}");
+    }
+}
+
+fn write_tmp(y: &Ykotp, text: &str) -> PathBuf {
+    let p = y.path("stdin.txt");
+    std::fs::write(&p, format!("{text}\n")).unwrap();
+    p
+}
+
+#[test]
+fn endless_input_is_cut() {
+    let y = Ykotp::virtual_key();
+    // (arguments, stdin is /dev/zero, exit, message)
+    let cases: [(&[&str], bool, i32, &str); 5] = [
+        (&["calc", "--secret-cmd", "yes JBSWY3DPEHPK3PXP"], false, 1, "printed more than 64 KiB"),
+        (&["calc", "-"], true, 2, "stdin holds more than 64 KiB"),
+        (&["calc", "--secret-file", "/dev/zero"], false, 2, "/dev/zero holds more than 64 KiB"),
+        (&["import", "/dev/zero"], false, 2, "/dev/zero is larger than 32 MiB"),
+        (&["put", "x", "--secret-file", "/dev/urandom"], false, 2, "more than 64 KiB"),
+    ];
+    for (args, zero, code, text) in cases {
+        let mut c = y.bare();
+        c.arg("--reader").arg(&y.reader).args(args);
+        let stdin = if zero { Stdio::from(std::fs::File::open("/dev/zero").unwrap()) } else { Stdio::null() };
+        run_bounded(c, stdin, false, 60).fails(code, text);
+    }
+}
+
+#[test]
+fn card_digits_outside_ykoath_are_a_malformed_answer() {
+    use ykotp::oath::proto::parse_calculate;
+    for digits in [0u8, 4, 9, 255] {
+        assert!(parse_calculate(&[0x76, 0x05, digits, 1, 2, 3, 4]).is_err(), "{digits} digits accepted");
+        assert!(parse_calculate(&[0x77, 0x01, digits]).is_err(), "{digits} digits accepted");
+    }
+    for digits in [6u8, 8] {
+        assert!(parse_calculate(&[0x76, 0x05, digits, 1, 2, 3, 4]).is_ok());
+    }
+}
+
+#[test]
+fn a_hotp_counter_never_wraps() {
+    let y = Ykotp::virtual_key();
+    y.run_in(&["put", "c", "-", "-o", "hotp"], Some(SECRET)).ok();
+    let text = std::fs::read_to_string(y.state_path()).unwrap();
+    let mut state: serde_json::Value = serde_json::from_str(&text).unwrap();
+    state["credentials"][0]["counter"] = serde_json::json!(u64::MAX);
+    std::fs::write(y.state_path(), serde_json::to_string(&state).unwrap()).unwrap();
+    let out = y.run(&["code", "c"]);
+    assert_ne!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout, "");
+    let after: serde_json::Value = serde_json::from_slice(&std::fs::read(y.state_path()).unwrap()).unwrap();
+    assert_eq!(after["credentials"][0]["counter"], serde_json::json!(u64::MAX), "the counter wrapped");
+}
+
+#[test]
+fn no_command_panics_with_hostile_arguments_and_a_closed_stdout() {
+    let y = Ykotp::virtual_key();
+    let evil = "Evil\u{1b}]0;t\u{7}\u{1b}[2J\nBank:alice 999999";
+    y.run_in(
+        &["put", "--uri", "-"],
+        Some(&format!(
+            "otpauth://totp/{}?secret={SECRET}",
+            percent_encoding::utf8_percent_encode(evil, percent_encoding::NON_ALPHANUMERIC)
+        )),
+    )
+    .ok();
+    y.run_in(&["put", "h", "-", "-o", "hotp"], Some(SECRET)).ok();
+    y.run_in(&["put", "t", "-", "--touch"], Some(SECRET)).ok();
+    let uris = write_tmp(&y, &format!("otpauth://totp/I:i?secret={SECRET}"));
+    let uris = uris.to_str().unwrap();
+    let long = "A".repeat(100_000);
+    let max = u64::MAX.to_string();
+    let over = "18446744073709551616";
+    let st = y.path("v.json").display().to_string();
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["completions", "bash"],
+        vec!["completions", "zsh"],
+        vec!["completions", "fish"],
+        vec!["man"],
+        vec!["--help"],
+        vec!["--version"],
+        vec!["list"],
+        vec!["list", "--long", "-H"],
+        vec!["list", "--json"],
+        vec!["list", &long],
+        vec!["code"],
+        vec!["code", "--json"],
+        vec!["code", "Evil"],
+        vec!["code", "Evil", "--consecutive", "10", "--json"],
+        vec!["code", "Evil", "--at", &max],
+        vec!["code", "Evil", "--at", over],
+        vec!["code", "Evil", "--at", "-1"],
+        vec!["code", "Evil", "--consecutive", "0"],
+        vec!["code", "Evil", "--min-valid", &max, "--at", "0"],
+        vec!["code", &long],
+        vec!["code", "Evil", "--fresh", "--at", "253402300799"],
+        vec!["info"],
+        vec!["info", "--json"],
+        vec!["readers"],
+        vec!["doctor"],
+        vec!["doctor", "--json"],
+        vec!["calc", "-"],
+        vec!["calc", "-", "--json", "--window", "1000"],
+        vec!["calc", "-", "--window", &max],
+        vec!["calc", "-", "-o", "hotp", "-c", &max],
+        vec!["calc", "-", "-o", "hotp", "-c", &max, "--verify", "123456", "--window", "1000"],
+        vec!["calc", "-", "--verify", "123456", "--window", "1000", "--at", "0"],
+        vec!["calc", "-", "--digits", "255"],
+        vec!["calc", "-", "-P", "0"],
+        vec!["calc", "-", "-P", "4294967295", "--at", "253402300799", "--window", "1000"],
+        vec!["calc", "-", "--t0", "253402300799", "--at", "0"],
+        vec!["calc", "-", "--steam", "--window", "3"],
+        vec!["calc", &long],
+        vec!["calc", "--uri", &long],
+        vec!["check", "Evil", "-"],
+        vec!["check", "h", "-", "--counter", &max],
+        vec!["put", "x", "-", "--digits", "0"],
+        vec!["put", &long, "-"],
+        vec!["put", "x", "-", "-P", "0"],
+        vec!["put", "x", "-", "-o", "hotp", "-c", "4294967295"],
+        vec!["put", "x", "--uri", "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=255&period=0"],
+        vec!["import", uris, "--dry-run"],
+        vec!["import", uris, "--dry-run", "--json"],
+        vec!["import", "/dev/null"],
+        vec!["delete", "nothing", "-f"],
+        vec!["rename", "Evil", &long, "-f"],
+        vec!["password", "set", "--new-password-stdin"],
+        vec!["password", "forget", "--all"],
+        vec!["reset"],
+        vec!["virtual", "init", "--state", &st, "--chunk", "0"],
+        vec!["virtual", "init", "--state", &st, "--chunk", &max, "--force"],
+        vec!["--reader", "virtual:", "list"],
+        vec!["--reader", "virtual:/dev/null", "list"],
+        vec!["--reader", "virtual:/proc/self/mem", "list"],
+        vec!["--config", "/dev/zero", "code", "x"],
+        vec!["--config", "/dev/urandom", "code", "x"],
+        vec!["--device", &long, "list"],
+    ];
+    for args in &runs {
+        let mut c = y.bare();
+        if !args.contains(&"--reader") {
+            c.arg("--reader").arg(&y.reader);
+        }
+        c.args(args).env("YKOTP_VIRTUAL_TOUCH", "deny");
+        let stdin = Stdio::from(std::fs::File::open(write_tmp(&y, SECRET)).unwrap());
+        let out = run_bounded(c, stdin, true, 60);
+        assert!((0..=12).contains(&out.code), "{args:?}: exit {}; {out:?}", out.code);
+        assert!(!out.stderr.contains("panicked"), "{args:?}: {out:?}");
+        assert!(!out.stderr.contains('\u{1b}'), "{args:?}: raw escape on stderr: {out:?}");
+    }
+}
+
+#[test]
+fn names_with_control_characters_are_shown_escaped() {
+    let y = Ykotp::virtual_key();
+    let evil = "Evil\u{1b}]0;pwned\u{7}\nBank:alice 999999";
+    let uri = format!("otpauth://totp/{}?secret={SECRET}", percent_encoding::utf8_percent_encode(evil, percent_encoding::NON_ALPHANUMERIC));
+    let added = y.run(&["put", "--uri", &uri]);
+    added.ok();
+    assert!(added.stderr.contains(r#"added "Evil\x1b]0;pwned\x07\nBank:alice 999999""#), "{added:?}");
+    let escaped = r"Evil\x1b]0;pwned\x07\nBank:alice 999999";
+    for args in [&["list"][..], &["list", "--long"], &["code", "--at", "59"]] {
+        let out = y.run(args);
+        let text = out.ok();
+        assert_eq!(text.lines().count(), 1, "{args:?}: a fake row: {text:?}");
+        assert!(text.contains(escaped) && !text.contains('\u{1b}') && !text.contains('\u{7}'), "{args:?}: {text:?}");
+    }
+    // JSON keeps the exact value
+    let json: serde_json::Value = serde_json::from_str(y.run(&["list", "--json"]).ok()).unwrap();
+    assert_eq!(json[0]["id"], evil);
+    // errors and the import table
+    let out = y.run(&["code", "\u{1b}[2Jnothing"]);
+    out.fails(5, r#"no account matches "\x1b[2Jnothing""#);
+    std::fs::write(y.path("uris.txt"), format!("{uri}\n")).unwrap();
+    let out = y.run(&["import", "--dry-run", y.path("uris.txt").to_str().unwrap()]);
+    assert!(out.ok().contains(escaped) && !out.stdout.contains('\u{1b}'), "{out:?}");
+}
+
+#[test]
+fn messages_never_echo_secrets_commands_or_damaged_values() {
+    let y = Ykotp::virtual_key();
+    // a character of a mistyped secret
+    let out = y.run_in(&["put", "x", "-"], Some("JBSWY3DPü9EHPK3PXP"));
+    out.fails(2, "not base32 at position 9");
+    assert!(!out.stderr.contains('ü'), "{out:?}");
+    // a failing helper's command line
+    let out = y.run(&["calc", "--secret-cmd", "exit 3 # pass show totp/private-bank"]);
+    out.fails(1, "the --secret-cmd command failed with status 3");
+    assert!(!out.stderr.contains("private-bank"), "{out:?}");
+    // a value from a damaged file
+    y.run_in(&["password", "set", "--new-password-stdin"], Some("pw\n")).ok();
+    std::fs::create_dir_all(y.path("data/ykotp")).unwrap();
+    chmod(&y.path("data/ykotp"), 0o700);
+    std::fs::write(y.path("data/ykotp/keys.json"), r#"{"format": "00112233445566778899aabbccddeeff", "keys": {}}"#).unwrap();
+    let out = y.run(&["list"]);
+    out.fails(1, "keys.json is corrupt: a value has the wrong type or form (line 1, column");
+    assert!(!out.stderr.contains("00112233445566778899aabbccddeeff"), "{out:?}");
+    std::fs::write(y.state_path(), std::fs::read_to_string(y.state_path()).unwrap().replace("\"salt\": \"", "\"salt\": \"zz")).unwrap();
+    let out = y.run(&["list"]);
+    out.fails(1, "is corrupt");
+    assert!(!out.stderr.contains("zz"), "{out:?}");
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn core_dumps_and_attach_are_disabled() {
+    let y = Ykotp::virtual_key();
+    let out = y.run(&["doctor", "--json"]);
+    let checks: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let memory = checks.as_array().unwrap().iter().find(|c| c["check"] == "memory").expect("a memory check");
+    assert_eq!(memory["status"], "ok", "{memory}");
+    // and from outside, while ykotp waits for a secret on stdin
+    let mut c = y.bare();
+    c.args(["calc", "-"]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+    let mut child = c.spawn().unwrap();
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    // the limit is set first thing; poll until ykotp has started
+    let start = std::time::Instant::now();
+    let mut limits = limits;
+    while !limits.lines().any(|l| l.starts_with("Max core file size") && l.split_whitespace().nth(5) == Some("0")) {
+        assert!(start.elapsed().as_secs() < 10, "{limits}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    }
+    let line = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap();
+    assert_eq!(line.split_whitespace().skip(4).take(2).collect::<Vec<_>>(), ["0", "0"], "{line}");
+    drop(child.stdin.take());
+    child.wait().unwrap();
+}

@@ -15,7 +15,7 @@ pub struct CalcArgs {
     #[command(flatten)]
     params: secret::ParamArgs,
     /// TOTP epoch (T0) in unix seconds
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=super::code::MAX_TIME))]
     t0: u64,
     /// HOTP counter
     #[arg(short, long, default_value_t = 0)]
@@ -24,8 +24,8 @@ pub struct CalcArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<u64>,
     /// oathtool's -w: this code and the next N (N+1 in all); with --verify, how far to
-    /// search on each side
-    #[arg(short, long, value_name = "N", default_value_t = 0)]
+    /// search on each side (at most 1000)
+    #[arg(short, long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_WINDOW))]
     window: u64,
     /// N codes in all, one per line, as `ykotp code --consecutive N` prints them
     #[arg(long, value_name = "N", conflicts_with_all = ["window", "verify"], value_parser = clap::value_parser!(u64).range(1..=10))]
@@ -37,6 +37,10 @@ pub struct CalcArgs {
     #[arg(long, value_name = "OTP")]
     verify: Option<String>,
 }
+
+/// The largest `--window`: a search over more windows matches a wrong code too often
+/// (1000 steps on each side of a 6-digit code: 0.2 %), and no one reads more codes.
+pub const MAX_WINDOW: u64 = 1000;
 
 /// The credential the arguments describe (secret from wherever it was given).
 fn credential(a: &CalcArgs) -> Result<(CredentialData, bool), CliError> {
@@ -68,6 +72,9 @@ pub fn run(g: &Global, a: &CalcArgs) -> Result<(), CliError> {
     let (data, from_uri) = credential(a)?;
     let t = a.at.unwrap_or_else(now);
     let counter = if data.oath_type == OathType::Hotp && from_uri && a.counter == 0 { u64::from(data.counter) } else { a.counter };
+    if counter.checked_add(a.window).is_none() {
+        return Err(CliError::new(Exit::Usage, format!("--counter {counter} with --window {} passes the largest counter", a.window)));
+    }
     if let Some(otp) = &a.verify {
         return verify(&data, otp.trim(), t, a.t0, counter, a.window);
     }

@@ -24,8 +24,8 @@ pub struct CheckArgs {
     /// Take the backup secret from the first line of this file
     #[arg(long, value_name = "FILE", conflicts_with = "secret")]
     secret_file: Option<PathBuf>,
-    /// HOTP: how many counter values to search, from --counter on
-    #[arg(long, value_name = "N", default_value_t = 1000)]
+    /// HOTP: how many counter values to search, from --counter on (at most 1000)
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=super::calc::MAX_WINDOW))]
     window: u64,
     /// HOTP: the first counter value to search
     #[arg(short, long, default_value_t = 0)]
@@ -43,6 +43,9 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<(), CliError> {
         return Err(CliError::new(Exit::Usage, format!("no backup secret to check for \"{}\"", a.name))
             .hint("give one with --secret-cmd 'pass show …', --secret-file FILE or `-` (stdin), or set fallback_cmd in the config"));
     }
+    let Some(last_counter) = a.counter.checked_add(a.window) else {
+        return Err(CliError::new(Exit::Usage, format!("--counter {} with --window {} passes the largest counter", a.counter, a.window)));
+    };
     let text = secret::Source { positional: a.secret.as_deref(), command, file: a.secret_file.as_deref(), ..Default::default() }.read()?;
     let t = now();
     let (id, verdict) = device::with_key_holding(g, &query, true, |_, s| {
@@ -70,13 +73,9 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<(), CliError> {
             OathType::Totp => Verdict::Differs(describe(&backup, algorithm, digits, cred.period)),
             OathType::Hotp => {
                 output::status("checking a HOTP account used up one of its codes");
-                match (a.counter..=a.counter.saturating_add(a.window)).find(|c| backup.soft_code(0, 0, *c) == key_code.value) {
+                match (a.counter..=last_counter).find(|c| backup.soft_code(0, 0, *c) == key_code.value) {
                     Some(c) => Verdict::Same(Some(c)),
-                    None => Verdict::Differs(format!(
-                        "no counter from {} to {} gives the key's code",
-                        a.counter,
-                        a.counter.saturating_add(a.window)
-                    )),
+                    None => Verdict::Differs(format!("no counter from {} to {} gives the key's code", a.counter, last_counter)),
                 }
             }
         };

@@ -78,14 +78,23 @@ pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// Unix seconds or RFC 3339.
+/// The latest time `--at` takes: 9999-12-31T23:59:59Z. Later ones would only overflow.
+pub const MAX_TIME: u64 = 253_402_300_799;
+
+/// Unix seconds or RFC 3339, up to [`MAX_TIME`].
 pub fn parse_time(s: &str) -> Result<u64, String> {
-    if let Ok(n) = s.parse::<u64>() {
-        return Ok(n);
+    let t = match s.parse::<u64>() {
+        Ok(n) => n,
+        Err(_) => {
+            let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| "neither unix seconds nor an RFC 3339 time like 2026-01-31T12:00:00Z".to_owned())?;
+            u64::try_from(t.unix_timestamp()).map_err(|_| "before 1970".to_owned())?
+        }
+    };
+    if t > MAX_TIME {
+        return Err(format!("after the year 9999 (at most {MAX_TIME})"));
     }
-    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| format!("\"{s}\" is neither unix seconds nor an RFC 3339 time like 2026-01-31T12:00:00Z"))?;
-    u64::try_from(t.unix_timestamp()).map_err(|_| format!("\"{s}\" is before 1970"))
+    Ok(t)
 }
 
 impl AsRef<Credential> for CalculatedEntry {

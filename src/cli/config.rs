@@ -133,7 +133,15 @@ pub fn parse(text: &str) -> Result<Config, String> {
     let line = |at: usize| text[..at.min(text.len())].matches('\n').count() + 1;
     let mut config: Config = toml::from_str(text).map_err(|e: toml::de::Error| {
         let at = e.span().map_or(0, |s| s.start);
-        format!("{}: {}", line(at), e.message().trim())
+        let message = e.message().trim();
+        // serde's "invalid type: string \"pass show …\", expected …" would repeat a command
+        let message = match message.find(", expected") {
+            Some(i) if message.starts_with("invalid type") || message.starts_with("invalid value") => {
+                format!("a value has the wrong type or form{}", &message[i..])
+            }
+            _ => message.to_owned(),
+        };
+        format!("{}: {message}", line(at))
     })?;
     for rule in &mut config.askpass.rule {
         let matcher = rules::Matcher::new(rule.prompt.get_ref(), value(&rule.host), value(&rule.user))
@@ -166,5 +174,7 @@ mod tests {
         let e = parse("[acount.aws]\n").unwrap_err();
         assert!(e.starts_with("1: unknown field `acount`"), "{e}");
         assert!(parse("[account.x]\nname = 3\n").unwrap_err().starts_with("2: "));
+        let e = parse("[account.x]\nfallback_cmd = [\"pass show secret/x\"]\n").unwrap_err();
+        assert!(e.starts_with("2: a value has the wrong type or form, expected") && !e.contains("pass show"), "{e}");
     }
 }

@@ -55,6 +55,11 @@ pub fn run(g: &Global) -> Result<(), CliError> {
     check_clock(&mut r);
     check_config(g, &mut r);
     check_state_files(&mut r);
+    if super::memory::protected() {
+        r.ok("memory", "core dumps and debugger attach disabled");
+    } else {
+        r.warn("memory", "core dumps or debugger attach could not be disabled", "check `ulimit -c` and the kernel's ptrace settings");
+    }
     print(g, &r)?;
     match r.0.iter().find_map(|c| c.exit) {
         Some(exit) => Err(CliError::new(exit, format!("{} check(s) failed", r.0.iter().filter(|c| c.status == Status::Fail).count()))),
@@ -201,9 +206,9 @@ fn print(g: &Global, r: &Report) -> Result<(), CliError> {
             Status::Warn => "warn",
             Status::Fail => "FAIL",
         };
-        output::line(&format!("{mark}  {}: {}", c.check, c.detail))?;
+        output::line(&output::escape(&format!("{mark}  {}: {}", c.check, c.detail)))?;
         if let Some(h) = &c.hint {
-            output::line(&format!("      fix: {h}"))?;
+            output::line(&output::escape(&format!("      fix: {h}")))?;
         }
     }
     Ok(())

@@ -9,6 +9,8 @@ use crate::migration;
 use crate::oath::CredentialData;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// Arguments of `import`.
 #[derive(Debug, clap::Args)]
@@ -38,15 +40,25 @@ fn all_texts(a: &ImportArgs) -> Result<Vec<(String, zeroize::Zeroizing<String>)>
     Ok(out)
 }
 
+/// The largest input read: a text file of URIs, or a screenshot.
+pub const MAX_INPUT_BYTES: u64 = 32 << 20;
+/// The largest image decoded, from its header: a 6000x4000 photo of a screen.
+pub const MAX_PIXELS: u64 = 24_000_000;
+/// Images are searched at most this wide and high (larger ones are scaled down first;
+/// an export's QR code stays readable).
+const SEARCH_SIDE: u32 = 2048;
+/// How long the QR search of one image may take: noise can keep it busy for hours.
+const SEARCH_DEADLINE: Duration = Duration::from_secs(10);
+
 /// The texts in one input: lines of a text file, or the QR codes of an image.
 fn texts(file: Option<&std::path::Path>) -> Result<Vec<(String, zeroize::Zeroizing<String>)>, CliError> {
     let (name, bytes) = match file {
-        None => ("stdin".to_owned(), read_stdin()?),
-        Some(p) if p.as_os_str() == "-" => ("stdin".to_owned(), read_stdin()?),
-        Some(p) => (
-            p.display().to_string(),
-            zeroize::Zeroizing::new(std::fs::read(p).map_err(|e| CliError::new(Exit::Other, format!("cannot read {}: {e}", p.display())))?),
-        ),
+        None => ("stdin".to_owned(), read_input(std::io::stdin().lock(), "stdin")?),
+        Some(p) if p.as_os_str() == "-" => ("stdin".to_owned(), read_input(std::io::stdin().lock(), "stdin")?),
+        Some(p) => {
+            let f = std::fs::File::open(p).map_err(|e| CliError::new(Exit::Other, format!("cannot read {}: {e}", p.display())))?;
+            (p.display().to_string(), read_input(f, &p.display().to_string())?)
+        }
     };
     if bytes.starts_with(b"\x89PNG") || bytes.starts_with(&[0xFF, 0xD8]) {
         return qr_codes(&name, &bytes);
@@ -61,21 +73,54 @@ fn texts(file: Option<&std::path::Path>) -> Result<Vec<(String, zeroize::Zeroizi
         .collect())
 }
 
-fn read_stdin() -> Result<zeroize::Zeroizing<Vec<u8>>, CliError> {
+fn read_input(input: impl std::io::Read, name: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, CliError> {
     use std::io::Read;
     let mut b = zeroize::Zeroizing::new(Vec::new());
-    std::io::stdin().read_to_end(&mut b).map_err(|e| CliError::new(Exit::Other, format!("cannot read stdin: {e}")))?;
+    input.take(MAX_INPUT_BYTES + 1).read_to_end(&mut b).map_err(|e| CliError::new(Exit::Other, format!("cannot read {name}: {e}")))?;
+    if b.len() as u64 > MAX_INPUT_BYTES {
+        return Err(CliError::new(Exit::Usage, format!("{name} is larger than {} MiB", MAX_INPUT_BYTES >> 20)));
+    }
     Ok(b)
 }
 
+/// Decodes an image whose header promises a sane size, within a memory limit.
+fn decode_image(name: &str, bytes: &[u8]) -> Result<image::DynamicImage, CliError> {
+    let bad = |e: &dyn std::fmt::Display| CliError::new(Exit::Usage, format!("cannot decode the image {name}: {e}"));
+    let reader = || image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|e| bad(&e));
+    let (w, h) = reader()?.into_dimensions().map_err(|e| bad(&e))?;
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(CliError::new(Exit::Usage, format!("the image {name} is {w}x{h} pixels; at most {MAX_PIXELS} are read"))
+            .hint("crop or scale the screenshot to the QR code"));
+    }
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(w);
+    limits.max_image_height = Some(h);
+    // the decoded image (8 bytes a pixel at most) and the decoder's buffers
+    limits.max_alloc = Some(MAX_PIXELS * 8 + (64 << 20));
+    let mut r = reader()?;
+    r.limits(limits);
+    let img = r.decode().map_err(|e| bad(&e))?;
+    Ok(if w.max(h) > SEARCH_SIDE { img.thumbnail(SEARCH_SIDE, SEARCH_SIDE) } else { img })
+}
+
 fn qr_codes(name: &str, bytes: &[u8]) -> Result<Vec<(String, zeroize::Zeroizing<String>)>, CliError> {
-    let img = image::load_from_memory(bytes).map_err(|e| CliError::new(Exit::Usage, format!("cannot decode the image {name}: {e}")))?;
-    let mut prepared = rqrr::PreparedImage::prepare(img.to_luma8());
+    let luma = decode_image(name, bytes)?.to_luma8();
+    // rqrr has no limit of its own and noise makes it try every pair of finder-like
+    // patterns: search in a thread and give up at the deadline (exiting ends the thread)
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut prepared = rqrr::PreparedImage::prepare(luma);
+        let found: Vec<_> = prepared.detect_grids().iter().map(|g| g.decode().map(|(_, c)| zeroize::Zeroizing::new(c))).collect();
+        let _ = tx.send(found);
+    });
+    let found = rx.recv_timeout(SEARCH_DEADLINE).map_err(|_| {
+        CliError::new(Exit::Usage, format!("searching {name} for QR codes took more than {}s", SEARCH_DEADLINE.as_secs()))
+            .hint("crop the image to the QR code")
+    })?;
     let mut out = Vec::new();
-    for (i, grid) in prepared.detect_grids().into_iter().enumerate() {
-        let (_, content) =
-            grid.decode().map_err(|e| CliError::new(Exit::Usage, format!("QR code {} in {name} cannot be read: {e}", i + 1)))?;
-        out.push((format!("{name} (QR code {})", i + 1), zeroize::Zeroizing::new(content)));
+    for (i, content) in found.into_iter().enumerate() {
+        let content = content.map_err(|e| CliError::new(Exit::Usage, format!("QR code {} in {name} cannot be read: {e}", i + 1)))?;
+        out.push((format!("{name} (QR code {})", i + 1), content));
     }
     if out.is_empty() {
         return Err(

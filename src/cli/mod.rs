@@ -17,6 +17,7 @@ mod info;
 mod keystore;
 mod list;
 mod manage;
+mod memory;
 mod output;
 mod password;
 mod prompt;
@@ -123,6 +124,7 @@ enum Command {
 
 /// Entry point: parse, run, report.
 pub fn main() -> ExitCode {
+    memory::protect();
     complete::answer_if_asked();
     let cli = match Cli::try_parse_from(askpass::args(std::env::args_os().collect())) {
         Ok(cli) => cli,

@@ -38,6 +38,7 @@ pub fn info(message: &str) {
 
 /// A message for the person: the terminal if there is one, else stderr.
 pub fn notice(message: &str) {
+    let message = super::output::escape(message);
     match tty() {
         Some(mut t) => {
             let _ = writeln!(t, "{message}");
@@ -87,7 +88,7 @@ impl Drop for TouchPrompt {
 /// Asks a yes/no question on the terminal; `None` when there is no terminal.
 pub fn confirm(question: &str) -> Option<bool> {
     let mut t = tty()?;
-    let _ = write!(t, "{question} [y/N] ");
+    let _ = write!(t, "{} [y/N] ", super::output::escape(question));
     let mut answer = String::new();
     BufReader::new(t).read_line(&mut answer).ok()?;
     Some(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
@@ -111,7 +112,7 @@ pub fn password(prompt: &str) -> Result<Zeroizing<String>, CliError> {
     if tty().is_none() {
         return Err(CliError::new(Exit::Password, "a password is needed and there is no terminal to ask on"));
     }
-    rpassword::prompt_password(prompt)
+    rpassword::prompt_password(super::output::escape(prompt))
         .map(Zeroizing::new)
         .map_err(|e| CliError::new(Exit::Password, format!("cannot read the password: {e}")))
 }

@@ -67,9 +67,9 @@ impl CliError {
     /// Prints it and gives the exit code.
     pub fn report(&self) -> ExitCode {
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "ykotp: error: {}", self.message);
+        let _ = writeln!(err, "ykotp: error: {}", super::output::escape(&self.message));
         for h in &self.hints {
-            let _ = writeln!(err, "ykotp: hint: {h}");
+            let _ = writeln!(err, "ykotp: hint: {}", super::output::escape(h));
         }
         ExitCode::from(self.exit as u8)
     }

@@ -7,39 +7,68 @@ use std::io::{IsTerminal, Read};
 use std::process::{Command, Stdio};
 use zeroize::Zeroizing;
 
-/// Runs `sh -c CMD` and returns its stdout. Its stderr goes to ours (pinentry, errors).
+/// The most read from a helper command, stdin or a secret file: a secret, a password or
+/// an otpauth URI is far shorter, and a command that never stops printing must not take
+/// all memory.
+pub const MAX_INPUT_BYTES: u64 = 64 * 1024;
+
+/// Runs `sh -c CMD` and returns its stdout (at most [`MAX_INPUT_BYTES`]). Its stderr goes
+/// to ours (pinentry, errors). Errors never repeat the command: it may hold a path or
+/// an account name the person does not want in a log.
 pub fn run_command(cmd: &str, what: &str) -> Result<Zeroizing<String>, CliError> {
-    let output = Command::new("sh")
+    let mut child = Command::new("sh")
         .arg("-c")
         .arg(cmd)
         .stdin(Stdio::inherit())
         .stderr(Stdio::inherit())
         .stdout(Stdio::piped())
-        .output()
+        .spawn()
         .map_err(|e| CliError::new(Exit::Other, format!("cannot run the {what} command: {e}")))?;
-    let stdout = Zeroizing::new(output.stdout);
-    if !output.status.success() {
-        let code = output.status.code().map_or("a signal".to_owned(), |c| format!("status {c}"));
-        return Err(CliError::new(Exit::Other, format!("the {what} command failed with {code}"))
-            .hint(format!("check that `{cmd}` works on its own")));
+    let mut stdout = Zeroizing::new(Vec::new());
+    let read = child.stdout.take().map(|out| out.take(MAX_INPUT_BYTES + 1).read_to_end(&mut stdout));
+    if stdout.len() as u64 > MAX_INPUT_BYTES {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(CliError::new(Exit::Other, format!("the {what} command printed more than {} KiB", MAX_INPUT_BYTES / 1024))
+            .hint("it should print the secret (or password) on its first line"));
+    }
+    let status = child.wait().map_err(|e| CliError::new(Exit::Other, format!("the {what} command: {e}")))?;
+    if let Some(Err(e)) = read {
+        return Err(CliError::new(Exit::Other, format!("cannot read the output of the {what} command: {e}")));
+    }
+    if !status.success() {
+        let code = status.code().map_or("a signal".to_owned(), |c| format!("status {c}"));
+        return Err(CliError::new(Exit::Other, format!("the {what} command failed with {code}")).hint("run it on its own to see why"));
     }
     let text = String::from_utf8(stdout.to_vec())
         .map_err(|_| CliError::new(Exit::Other, format!("the {what} command printed something that is not text")))?;
     Ok(Zeroizing::new(text))
 }
 
-/// All of stdin.
-pub fn read_stdin(what: &str) -> Result<Zeroizing<String>, CliError> {
-    let mut s = Zeroizing::new(String::new());
-    std::io::stdin().read_to_string(&mut s).map_err(|e| CliError::new(Exit::Other, format!("cannot read the {what} from stdin: {e}")))?;
-    Ok(s)
+/// Reads at most [`MAX_INPUT_BYTES`] of `input` as text.
+fn read_capped(input: impl Read, what: &str, from: &str) -> Result<Zeroizing<String>, CliError> {
+    let mut bytes = Zeroizing::new(Vec::new());
+    input
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::new(Exit::Other, format!("cannot read the {what} from {from}: {e}")))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(CliError::new(Exit::Usage, format!("{from} holds more than {} KiB; that is not a {what}", MAX_INPUT_BYTES / 1024)));
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| CliError::new(Exit::Usage, format!("the {what} from {from} is not text")))?;
+    Ok(Zeroizing::new(text.to_owned()))
 }
 
-/// A file's contents.
+/// Stdin (at most [`MAX_INPUT_BYTES`]).
+pub fn read_stdin(what: &str) -> Result<Zeroizing<String>, CliError> {
+    read_capped(std::io::stdin().lock(), what, "stdin")
+}
+
+/// A file's contents (at most [`MAX_INPUT_BYTES`]).
 pub fn read_file(path: &std::path::Path, what: &str) -> Result<Zeroizing<String>, CliError> {
-    std::fs::read_to_string(path)
-        .map(Zeroizing::new)
-        .map_err(|e| CliError::new(Exit::Other, format!("cannot read the {what} from {}: {e}", path.display())))
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::new(Exit::Other, format!("cannot read the {what} from {}: {e}", path.display())))?;
+    read_capped(file, what, &path.display().to_string())
 }
 
 /// The first line, without its line ending (what `pass show` puts the password on).

@@ -45,10 +45,10 @@ pub fn truncate(s: &str, max: usize) -> String {
     out
 }
 
-/// `s` with control characters shown as `\u{..}` escapes, so a name cannot move the
+/// `s` with control characters escaped (see [`super::output::escape`]), so a name cannot move the
 /// cursor or recolour a terminal.
 pub fn escape(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+    super::output::escape(s).into_owned()
 }
 
 /// The lines of the table: each column padded to its widest cell, the last unpadded.

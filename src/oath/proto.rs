@@ -269,7 +269,9 @@ pub fn put(cred: &CredentialData) -> CommandApdu {
 
 /// PUT with property bits besides touch (Nitrokey's [`super::pin::PROP_PIN_ENCRYPTED`]).
 pub fn put_with_properties(cred: &CredentialData, properties: u8) -> CommandApdu {
-    let mut data = Vec::with_capacity(160);
+    // room for the largest PUT (64-byte name, 128-byte key, property, counter), so that no
+    // reallocation leaves a copy of the key behind
+    let mut data = Vec::with_capacity(256);
     tlv::write(&mut data, tag::NAME, cred.id().as_bytes());
     let key = cred.key();
     let mut value = Vec::with_capacity(key.len() + 2);
@@ -379,6 +381,11 @@ impl CalcResponse {
             return Ok(if t.tag == tag::HOTP { CalcResponse::Hotp { digits: 0 } } else { CalcResponse::Touch { digits: 0 } });
         }
         let (&digits, rest) = t.value.split_first().ok_or("calculation result is empty")?;
+        // YKOATH stores 6-8 digits; 5 is what some tools write for Steam, whose code the
+        // host computes. 0 or 255 would print a 1- or 10-digit "code".
+        if !(5..=8).contains(&digits) {
+            return Err("the number of digits is outside what YKOATH allows");
+        }
         match t.tag {
             tag::TRUNCATED => match rest {
                 [a, b, c, d] => Ok(CalcResponse::Truncated { digits, value: u32::from_be_bytes([*a, *b, *c, *d]) & 0x7FFF_FFFF }),

@@ -11,9 +11,10 @@ pub enum SecretError {
     /// Nothing left after removing spaces and padding.
     #[error("the secret is empty")]
     Empty,
-    /// A character outside A–Z and 2–7.
-    #[error("the secret has a character that is not base32 ('{0}'); base32 uses A-Z and 2-7")]
-    BadCharacter(char),
+    /// A character outside A–Z and 2–7, at this 1-based position (the character itself
+    /// is part of the secret, or of a secret pasted by mistake: it is never shown).
+    #[error("the secret has a character that is not base32 at position {0}; base32 uses A-Z and 2-7")]
+    BadCharacter(usize),
     /// A length no base32 encoder produces.
     #[error("the secret's length is not valid base32 (it may be cut short)")]
     BadLength,
@@ -26,15 +27,12 @@ pub enum SecretError {
 pub fn decode_secret(input: &str) -> Result<Secret, SecretError> {
     let unescaped = Zeroizing::new(input.replace("%3D", "=").replace("%3d", "="));
     let mut clean = Zeroizing::new(String::with_capacity(unescaped.len()));
-    for c in unescaped.chars() {
+    for (i, c) in unescaped.chars().enumerate() {
         match c {
             ' ' | '\t' | '\n' | '\r' | '-' | '=' => {}
             'a'..='z' => clean.push(c.to_ascii_uppercase()),
             'A'..='Z' | '2'..='7' => clean.push(c),
-            other => {
-                // report letters that look like base32 digits but are not, never the whole input
-                return Err(SecretError::BadCharacter(other));
-            }
+            _ => return Err(SecretError::BadCharacter(i + 1)),
         }
     }
     if clean.is_empty() {

@@ -118,7 +118,10 @@ fn base32_as_people_paste_it() {
     }
     // the test vector of ykman's device tests: "abba" = 00 42
     assert_eq!(decode_secret("abba").unwrap().as_bytes(), &[0x00, 0x42]);
-    assert!(matches!(decode_secret("JBSWY3D1"), Err(SecretError::BadCharacter('1'))));
+    assert!(matches!(decode_secret("JBSWY3D1"), Err(SecretError::BadCharacter(8))));
+    // the character is part of a secret: the message names its place, not the character
+    let e = decode_secret("JBSWY3DPEHPK3PX#").unwrap_err().to_string();
+    assert!(e.contains("position 16") && !e.contains('#'), "{e}");
     assert!(matches!(decode_secret(""), Err(SecretError::Empty)));
     assert!(matches!(decode_secret("A"), Err(SecretError::BadLength)));
     assert_eq!(encode_secret(&want), "JBSWY3DPEHPK3PXP");

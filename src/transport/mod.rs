@@ -162,7 +162,9 @@ pub fn exchange(t: &mut dyn Transport, command: &CommandApdu) -> Result<Response
 /// an error at once, and at most [`MAX_CONTINUATIONS`] pieces and
 /// [`MAX_CHAINED_RESPONSE`] bytes are accepted.
 pub fn exchange_with(t: &mut dyn Transport, command: &CommandApdu, continue_ins: u8, wait: Wait) -> Result<Answer, TransportError> {
-    let first = parse(&t.transmit_within(&command.encode(), wait)?)?;
+    // the wire form of a PUT or SET CODE holds a key
+    let wire = zeroize::Zeroizing::new(command.encode());
+    let first = parse(&t.transmit_within(&wire, wait)?)?;
     let (mut sw, mut piece, mut data) = (first.sw, first.data.len(), first.data);
     let more = CommandApdu::expecting_data(continue_ins, 0, 0, vec![]).encode();
     let mut continuations = 0;

@@ -351,6 +351,8 @@ impl VirtualKey {
         let c = &self.state.credentials[i];
         let (oath_type, alg) = proto::parse_type_alg(c.kind).ok_or(Sw::MEMORY_FAILURE)?;
         let message = match oath_type {
+            // a counter that would wrap has no next value: a code of it would repeat an old one
+            crate::oath::OathType::Hotp if c.counter == u64::MAX => return Err(Sw::CONDITIONS_NOT_SATISFIED),
             crate::oath::OathType::Hotp => c.counter.to_be_bytes().to_vec(),
             crate::oath::OathType::Totp if challenge.is_empty() || challenge.len() > 64 => return Err(Sw::INCORRECT_PARAMETERS),
             crate::oath::OathType::Totp => {
@@ -367,7 +369,7 @@ impl VirtualKey {
         let digits = c.digits;
         let c = &mut self.state.credentials[i];
         match oath_type {
-            crate::oath::OathType::Hotp => c.counter = c.counter.wrapping_add(1),
+            crate::oath::OathType::Hotp => c.counter += 1,
             crate::oath::OathType::Totp if c.only_increasing => c.last_challenge = Some(challenge.to_vec()),
             crate::oath::OathType::Totp => {}
         }

@@ -32,7 +32,11 @@ impl CardEnv for OsEnv {
             TouchPolicy::Deny => false,
             TouchPolicy::Delay(ms) => {
                 if self.announce {
-                    let _ = writeln!(std::io::stderr(), "virtual key: waiting {ms} ms for a touch of {}", String::from_utf8_lossy(id));
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "virtual key: waiting {ms} ms for a touch of {}",
+                        String::from_utf8_lossy(id).escape_debug()
+                    );
                 }
                 std::thread::sleep(Duration::from_millis(ms));
                 if self.announce {

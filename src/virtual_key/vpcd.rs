@@ -81,7 +81,8 @@ fn session(
         let Some(len) = read_message_len(stream, stop)? else {
             return Ok(());
         };
-        let mut payload = vec![0u8; len];
+        // a PUT or SET CODE carries a key
+        let mut payload = zeroize::Zeroizing::new(vec![0u8; len]);
         read_exact(stream, &mut payload, stop)?;
         let reply = match payload[..] {
             [0x04] => Some(ATR.to_vec()),
