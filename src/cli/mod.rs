@@ -7,6 +7,7 @@ mod code;
 mod config;
 mod device;
 mod doctor;
+mod enrol;
 mod fresh;
 mod import;
 mod info;

@@ -4,7 +4,7 @@
 use super::device::{self, Link, Needs};
 use super::list::key_label;
 use super::report::{CliError, Exit};
-use super::{output, prompt, secret, Global};
+use super::{enrol, output, prompt, secret, Global};
 use crate::oath::proto::Version;
 use crate::oath::{CredentialData, OathType, Session};
 
@@ -33,6 +33,8 @@ pub struct PutArgs {
     /// Write the same secret to every attached key (checked on all before writing to any)
     #[arg(long)]
     all_keys: bool,
+    #[command(flatten)]
+    enrol: enrol::EnrolArgs,
 }
 
 fn bad(e: impl std::fmt::Display) -> CliError {
@@ -41,7 +43,10 @@ fn bad(e: impl std::fmt::Display) -> CliError {
 
 /// The credential the arguments describe.
 fn credential(a: &PutArgs) -> Result<CredentialData, CliError> {
-    let mut data = a.source.credential(&a.params)?;
+    let mut data = match a.enrol.generated(&a.params)? {
+        Some(d) => d,
+        None => a.source.credential(&a.params)?,
+    };
     if data.oath_type == OathType::Hotp && a.source.uri.is_none() {
         data.counter = a.counter;
     }
@@ -59,15 +64,18 @@ fn credential(a: &PutArgs) -> Result<CredentialData, CliError> {
 /// Runs `put`.
 pub fn run(g: &Global, a: PutArgs) -> Result<(), CliError> {
     let data = credential(&a)?;
+    let prepared = a.enrol.prepare()?;
     if a.all_keys {
-        return put_everywhere(g, &a, &data);
+        return put_everywhere(g, &a, &data, &prepared);
     }
     let id = data.id();
     let overwritten = device::with_key(g, Needs::default(), |_, s| {
         let exists = check_key(g, s, &data, a.force)?;
-        s.put(&data)?;
+        let made = a.enrol.backup(&prepared, &data)?;
+        s.put(&data).map_err(|e| made.tell(e.into()))?;
         Ok(exists)
     })?;
+    a.enrol.show(&data)?;
     if g.json {
         return output::json(&serde_json::json!({ "id": id, "overwritten": overwritten }));
     }
@@ -113,7 +121,7 @@ fn check_key(g: &Global, s: &mut Session<Link<'_>>, data: &CredentialData, force
 
 /// The same secret on every attached key: all are checked before any is written, and
 /// every key's problem is reported at once, so one round of fixes is enough.
-fn put_everywhere(g: &Global, a: &PutArgs, data: &CredentialData) -> Result<(), CliError> {
+fn put_everywhere(g: &Global, a: &PutArgs, data: &CredentialData, prepared: &enrol::Prepared) -> Result<(), CliError> {
     let id = data.id();
     let checks = device::each_key(g, |ctx, s| {
         Ok(check_key(g, s, data, a.force).map_err(|e| CliError { message: format!("key {}: {}", key_label(ctx), e.message), ..e }))
@@ -139,6 +147,7 @@ fn put_everywhere(g: &Global, a: &PutArgs, data: &CredentialData) -> Result<(), 
         return Err(last);
     }
     let expected: Vec<String> = checked.iter().map(|(ctx, _)| ctx.reader.clone()).collect();
+    let made = a.enrol.backup(prepared, data)?;
     let written = device::each_key(g, |ctx, s| {
         if !expected.contains(&ctx.reader) {
             return Ok(Err("attached after the check; not written".to_owned()));
@@ -168,7 +177,7 @@ fn put_everywhere(g: &Global, a: &PutArgs, data: &CredentialData) -> Result<(), 
         output::json(&report)?;
     }
     if failed > 0 {
-        return Err(CliError::new(Exit::Other, format!("\"{id}\" was not written to {failed} of {} key(s)", expected.len())));
+        return Err(made.tell(CliError::new(Exit::Other, format!("\"{id}\" was not written to {failed} of {} key(s)", expected.len()))));
     }
-    Ok(())
+    a.enrol.show(data)
 }
