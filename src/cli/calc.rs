@@ -37,7 +37,7 @@ pub struct CalcArgs {
 /// The credential the arguments describe (secret from wherever it was given).
 fn credential(a: &CalcArgs) -> Result<CredentialData, CliError> {
     let bad = |e: crate::oath::credential::CredentialError| CliError::new(Exit::Usage, e.to_string());
-    let mut data = a.source.credential(&a.params)?;
+    let (mut data, _) = a.source.credential(&a.params, crate::oath::credential::NameSources::default())?;
     if a.steam {
         data.issuer = Some("Steam".into());
     }

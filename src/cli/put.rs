@@ -5,6 +5,7 @@ use super::device::{self, Link, Needs};
 use super::list::key_label;
 use super::report::{CliError, Exit};
 use super::{enrol, output, prompt, secret, Global};
+use crate::oath::credential::NameSources;
 use crate::oath::proto::Version;
 use crate::oath::{CredentialData, OathType, Session};
 
@@ -37,27 +38,22 @@ pub struct PutArgs {
     enrol: enrol::EnrolArgs,
 }
 
-fn bad(e: impl std::fmt::Display) -> CliError {
-    CliError::new(Exit::Usage, e.to_string())
-}
-
-/// The credential the arguments describe.
+/// The credential the arguments describe, named by the one naming rule
+/// ([`crate::oath::credential::name_account`]).
 fn credential(a: &PutArgs) -> Result<CredentialData, CliError> {
-    let mut data = match a.enrol.generated(&a.params)? {
-        Some(d) => d,
-        None => a.source.credential(&a.params)?,
+    let naming = NameSources { name: a.name.as_deref(), issuer: a.issuer.as_deref(), ..NameSources::default() };
+    let (mut data, from_uri) = match a.enrol.generated(&a.params)? {
+        Some(mut d) => {
+            d.set_name(a.name.as_deref().unwrap_or(""), a.issuer.as_deref()).map_err(secret::naming_error)?;
+            (d, false)
+        }
+        None => a.source.credential(&a.params, naming)?,
     };
-    if data.oath_type == OathType::Hotp && a.source.uri.is_none() {
+    if data.oath_type == OathType::Hotp && !from_uri {
         data.counter = a.counter;
     }
-    if let Some(name) = &a.name {
-        data.name = name.clone();
-    }
-    if a.issuer.is_some() {
-        data.issuer = a.issuer.clone();
-    }
     data.touch |= a.touch;
-    data.validate().map_err(bad)?;
+    data.validate().map_err(secret::naming_error)?;
     Ok(data)
 }
 

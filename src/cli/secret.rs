@@ -3,7 +3,7 @@
 
 use super::prompt;
 use super::report::{CliError, Exit};
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::process::{Command, Stdio};
 use zeroize::Zeroizing;
 
@@ -47,6 +47,11 @@ pub fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("").trim_end_matches('\r')
 }
 
+fn no_secret(why: &str) -> CliError {
+    CliError::new(Exit::Usage, format!("no secret given: {why}"))
+        .hint("pipe it in (… | ykotp put NAME), or use --secret-cmd 'pass show …' or --secret-file FILE")
+}
+
 /// Where a secret comes from, in the order they are tried.
 #[derive(Debug, Default, Clone)]
 pub struct Source<'a> {
@@ -69,13 +74,16 @@ impl Source<'_> {
             match self.positional {
                 Some("-") => read_stdin("secret")?,
                 Some(s) => Zeroizing::new(s.to_owned()),
+                // a pipe is an answer: reading it (as ykman does) beats a hidden prompt
+                // that looks hung while the secret sits unread in the pipe
+                None if !std::io::stdin().is_terminal() => read_stdin("secret")?,
                 None if prompt::interactive() => prompt::password("Secret (base32): ")?,
-                None => {
-                    return Err(CliError::new(Exit::Usage, "no secret given")
-                        .hint("pipe it in with `-` (… | ykotp put NAME -), or use --secret-cmd 'pass show …'"))
-                }
+                None => return Err(no_secret("there is no terminal to ask on")),
             }
         };
+        if text.trim().is_empty() {
+            return Err(no_secret("the secret source gave an empty text"));
+        }
         Ok(Zeroizing::new(first_line(text.trim_start()).trim().to_owned()))
     }
 }
@@ -115,9 +123,14 @@ pub struct ParamArgs {
 }
 
 impl SecretArgs {
-    /// The credential: from the URI, or the secret with `params` (and no name yet).
-    pub fn credential(&self, params: &ParamArgs) -> Result<crate::oath::CredentialData, CliError> {
-        let bad = |e: &dyn std::fmt::Display| CliError::new(Exit::Usage, e.to_string());
+    /// The credential, named by the one naming rule: from the URI (its parameters and,
+    /// without a NAME, its label and issuer), or the bare secret with `params`. The flag
+    /// says whether it came from a URI (which brings its own counter).
+    pub fn credential(
+        &self,
+        params: &ParamArgs,
+        naming: crate::oath::credential::NameSources<'_>,
+    ) -> Result<(crate::oath::CredentialData, bool), CliError> {
         let text = match self.uri.as_deref() {
             Some("-") => read_stdin("URI")?,
             Some(u) => Zeroizing::new(u.to_owned()),
@@ -126,13 +139,39 @@ impl SecretArgs {
         };
         let text = first_line(text.trim());
         if text.starts_with("otpauth://") {
-            return crate::oath::CredentialData::from_uri(text).map_err(|e| bad(&e));
+            return crate::oath::CredentialData::from_uri_as(text, naming).map(|d| (d, true)).map_err(naming_error);
         }
-        let mut d = crate::oath::CredentialData::totp("", crate::otp::decode_secret(text).map_err(|e| bad(&e))?);
+        let mut d =
+            crate::oath::CredentialData::totp("", crate::otp::decode_secret(text).map_err(|e| CliError::new(Exit::Usage, e.to_string()))?);
         d.oath_type = params.oath_type;
         d.algorithm = params.algorithm;
         d.digits = params.digits;
         d.period = params.period;
-        Ok(d)
+        if let Some(name) = naming.name {
+            d.set_name(name, naming.issuer).map_err(naming_error)?;
+        } else if naming.issuer.is_some() {
+            d.issuer = naming.issuer.map(str::to_owned);
+        }
+        Ok((d, false))
+    }
+}
+
+/// A credential that cannot be named or written as asked: a usage error, with the way
+/// forward for the two that people meet.
+pub fn naming_error(e: crate::oath::credential::CredentialError) -> CliError {
+    use crate::oath::credential::CredentialError as E;
+    let hint = match &e {
+        E::IssuerConflict(..) => {
+            Some("give the whole id as NAME (ISSUER:NAME, or NAME alone) and drop --issuer, or make the two agree".to_owned())
+        }
+        E::IdTooLong(..) => {
+            Some("store it under a short name (ykotp put aws …) and map the long one to it in the config ([account.…] name = …)".to_owned())
+        }
+        _ => None,
+    };
+    let err = CliError::new(Exit::Usage, e.to_string());
+    match hint {
+        Some(h) => err.hint(h),
+        None => err,
     }
 }
