@@ -101,8 +101,8 @@ pub fn is_encrypted(format: Format, bytes: &[u8]) -> bool {
     match format {
         Format::Pskc => pskc::is_encrypted(text),
         Format::Aegis => aegis::is_encrypted(text),
-        Format::TwoFas => twofas::is_encrypted(text),
-        Format::AndOtp => false,
+        // encrypted 2FAS backups are refused by parse without asking for a password
+        Format::TwoFas | Format::AndOtp => false,
         Format::AndOtpEncrypted => true,
     }
 }

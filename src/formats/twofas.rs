@@ -43,12 +43,8 @@ struct Otp {
     token_type: Option<String>,
 }
 
-/// Whether the backup was written with a password (its services are one encrypted blob).
-pub fn is_encrypted(json: &str) -> bool {
-    serde_json::from_str::<Backup>(json).is_ok_and(|b| b.services_encrypted.is_some())
-}
-
-/// Every service of a plain backup.
+/// Every service of a plain backup. A password-protected one (its services are one
+/// encrypted blob) is refused: export it again from 2FAS without a password.
 pub fn parse(json: &str) -> Result<Vec<Entry>, FormatError> {
     let backup: Backup = serde_json::from_str(json).map_err(|e| FormatError::Damaged(F, format!("not a 2FAS backup ({e})")))?;
     if backup.services_encrypted.is_some() {
