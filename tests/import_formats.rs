@@ -268,4 +268,9 @@ fn a_damaged_backup_writes_nothing() {
     out.fails(2, "the Aegis vault is damaged");
     assert!(out.stderr.contains("nothing was imported"), "{out:?}");
     assert_eq!(y.run(&["list"]).ok(), "");
+    // serde's messages quote the value they reject: a secret in the wrong field stays unsaid
+    let misplaced = write(&y, "misplaced.json", format!(r#"[{{"secret":"AB","type":"TOTP","digits":"{DEMO_B32}"}}]"#).as_bytes());
+    let out = y.run(&["import", &misplaced]);
+    out.fails(2, "the andOTP backup is damaged: not an andOTP backup: a value has the wrong type or form (line 1, column");
+    assert!(!out.stderr.contains(DEMO_B32), "{out:?}");
 }

@@ -123,10 +123,11 @@ pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
         None => None,
     };
     let fallback = account.fallback_cmd.as_deref().filter(|_| !a.no_fallback);
-    let result = if a.soft {
-        let cmd = fallback.ok_or_else(|| no_fallback_cmd(typed, &config))?;
-        soft_codes(a, &query, cmd, start)
-    } else {
+    let compute = |start: u64| {
+        if a.soft {
+            let cmd = fallback.ok_or_else(|| no_fallback_cmd(typed, &config))?;
+            return soft_codes(a, &query, cmd, start);
+        }
         match key_codes(g, a, &query, start) {
             Err(e) if fallback.is_some() && matches!(e.exit, Exit::Pcsc | Exit::NoKey | Exit::NoMatch) => {
                 output::status(&format!(
@@ -137,15 +138,24 @@ pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
             }
             other => other,
         }
-    }?;
-    print_codes(g, &result, prefix.as_deref().map(|p| secret::first_line(p)))?;
-    if a.fresh && result.credential.oath_type == OathType::Totp {
+    };
+    let mut result = compute(start)?;
+    // --fresh: record the steps, then print; a concurrent run that recorded them first
+    // sends us to a later window (choose_window waits for it)
+    let mut tries = 0;
+    while a.fresh && result.credential.oath_type == OathType::Totp {
         let period = u64::from(result.credential.period.max(1));
-        if let Some(last) = result.codes.last() {
-            fresh::remember(&result.credential.id_str(), period, last.valid_from / period)?;
+        let (Some(first), Some(last)) = (result.codes.first(), result.codes.last()) else { break };
+        if fresh::reserve(&result.credential.id_str(), period, first.valid_from / period, last.valid_from / period)? {
+            break;
         }
+        tries += 1;
+        if tries > 10 {
+            return Err(CliError::new(Exit::Other, "other ykotp processes keep taking every new window (--fresh)"));
+        }
+        result = compute(a.at.map_or_else(now, |_| start))?;
     }
-    Ok(())
+    print_codes(g, &result, prefix.as_deref().map(|p| secret::first_line(p)))
 }
 
 fn no_fallback_cmd(typed: &str, config: &Config) -> CliError {
@@ -258,7 +268,7 @@ fn choose_window(a: &CodeArgs, t: u64, period: u64, oath_type: OathType, id: &st
     if a.fresh {
         if let Some(last) = fresh::last_step(id, period)? {
             // a step far ahead means the clock went back: do not wait for hours
-            if last >= target / period && (last + 1) * period <= t + 2 * period {
+            if fresh::taken(last, target / period) {
                 let next = (last + 1) * period;
                 output::status(&format!(
                     "the code of this window was printed already (--fresh); waiting {}s for a new one",
@@ -288,11 +298,12 @@ fn codes_for(s: &mut Session<Link<'_>>, a: &CodeArgs, entry: &CalculatedEntry, s
 }
 
 /// CALCULATE, telling the person to touch the key: at once for a touch credential, and
-/// after half a second for HOTP (the key does not say whether HOTP needs a touch).
+/// after half a second when the key did not say (HOTP, cards without CALCULATE ALL).
 pub fn calculate_with_prompt(s: &mut Session<Link<'_>>, cred: &Credential, at: u64) -> Result<Code, CliError> {
+    // HOTP and rows of a card without CALCULATE ALL: the key does not say whether they need a touch
     let delay = match (cred.touch, cred.oath_type) {
         (Some(true), _) => Some(Duration::ZERO),
-        (_, OathType::Hotp) => Some(Duration::from_millis(500)),
+        (None, _) | (_, OathType::Hotp) => Some(Duration::from_millis(500)),
         _ => None,
     };
     let Some(delay) = delay else {

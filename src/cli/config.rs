@@ -40,12 +40,16 @@ impl Config {
                 Err(_) => return Ok(Config::default()),
             },
         };
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => return Ok(Config::default()),
+        check_trust(&path, explicit.is_some())?;
+        let bytes = match crate::private_file::read_capped(&path, MAX_CONFIG_BYTES) {
+            Ok(Some(b)) => b,
+            Ok(None) if explicit.is_none() => return Ok(Config::default()),
+            Ok(None) => return Err(CliError::new(Exit::Usage, format!("the config file {} does not exist", path.display()))),
             Err(e) => return Err(CliError::new(Exit::Usage, format!("cannot read the config file {}: {e}", path.display()))),
         };
-        let mut config = parse(&text).map_err(|why| CliError::new(Exit::Usage, format!("{}:{why}", path.display())))?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| CliError::new(Exit::Usage, format!("the config file {} is not UTF-8 text", path.display())))?;
+        let mut config = parse(text).map_err(|why| CliError::new(Exit::Usage, format!("{}:{why}", path.display())))?;
         config.path = Some(path);
         Ok(config)
     }
@@ -54,6 +58,16 @@ impl Config {
     pub fn account(&self, typed: &str) -> Option<&Account> {
         self.account.get(typed)
     }
+}
+
+/// The largest config file read (a real one is a few hundred bytes).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// The config runs commands (`fallback_cmd`, `prepend_cmd`): like OpenSSH's StrictModes,
+/// refuse it when another user could have written it or its directory.
+pub fn check_trust(path: &Path, explicit: bool) -> Result<(), CliError> {
+    use crate::private_file::{check_file_and_dir, Kind};
+    Ok(check_file_and_dir(path, if explicit { Kind::ParentDir } else { Kind::OwnDir })?)
 }
 
 /// Parses config text; errors read "LINE: message".

@@ -49,6 +49,7 @@ pub fn with_key<R>(
     f: impl FnOnce(&KeyCtx, &mut Session<Link<'_>>) -> Result<R, CliError>,
 ) -> Result<R, CliError> {
     if let Some(path) = virtual_path(g) {
+        crate::private_file::check_file_and_dir(&path, crate::private_file::Kind::ParentDir)?;
         let mut card = VirtualCard::open(&path, virtual_touch()?)?;
         let ctx = KeyCtx { reader: format!("virtual:{}", path.display()), serial: None };
         return run_on(g, needs, ctx, &mut card, f);

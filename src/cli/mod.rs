@@ -20,6 +20,7 @@ mod prompt;
 mod put;
 mod report;
 mod secret;
+mod state_file;
 mod virtual_cmd;
 
 pub use report::{CliError, Exit};

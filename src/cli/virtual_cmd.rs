@@ -62,6 +62,7 @@ pub fn run(_g: &Global, c: VirtualCommand) -> Result<(), CliError> {
             if exists && !force {
                 return Err(CliError::new(Exit::Refused, format!("{} already exists", state.display())).hint("add --force to replace it"));
             }
+            crate::private_file::check_file_and_dir(&state, crate::private_file::Kind::ParentDir)?;
             let _lock = VirtualCard::lock_for_serving(&state)?;
             let mut s = new_state();
             s.version = firmware;
@@ -83,8 +84,13 @@ pub fn run(_g: &Global, c: VirtualCommand) -> Result<(), CliError> {
 }
 
 fn serve(path: &std::path::Path, addr: &str, touch: Option<TouchPolicy>, options: vpcd::Options) -> Result<(), CliError> {
-    let _lock = VirtualCard::lock_for_serving(path)
-        .map_err(|_| CliError::new(Exit::Busy, format!("the virtual key {} is in use by another ykotp", path.display())))?;
+    crate::private_file::check_file_and_dir(path, crate::private_file::Kind::ParentDir)?;
+    let _lock = VirtualCard::lock_for_serving(path).map_err(|e| match e {
+        crate::transport::TransportError::Busy => {
+            CliError::new(Exit::Busy, format!("the virtual key {} is in use by another ykotp", path.display()))
+        }
+        other => other.into(),
+    })?;
     let fail = |e: store::StoreError| CliError::new(Exit::Other, e.to_string());
     let state = match store::load(path).map_err(fail)? {
         Some(s) => s,

@@ -6,6 +6,7 @@
 //! algo, digits, period, counter}.
 
 use super::{Described, Entry, Format, FormatError};
+use crate::private_file::json_problem;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
@@ -84,13 +85,13 @@ pub fn is_encrypted(json: &str) -> bool {
 
 /// Every entry of the vault; an encrypted one needs its password.
 pub fn parse(json: &str, password: Option<&str>) -> Result<Vec<Entry>, FormatError> {
-    let vault: Vault = serde_json::from_str(json).map_err(|e| damaged(format!("not an Aegis vault ({e})")))?;
+    let vault: Vault = serde_json::from_str(json).map_err(|e| damaged(format!("not an Aegis vault: {}", json_problem(&e))))?;
     let db: Db = match &vault.db {
         serde_json::Value::String(cipher) => {
             let plain = decrypt_db(&vault.header, cipher, password.ok_or(FormatError::NeedsPassphrase(F))?)?;
-            serde_json::from_slice(&plain).map_err(|e| damaged(format!("the decrypted content is not Aegis' ({e})")))?
+            serde_json::from_slice(&plain).map_err(|e| damaged(format!("the decrypted content is not Aegis': {}", json_problem(&e))))?
         }
-        other => Db::deserialize(other).map_err(|e| damaged(format!("the content is not Aegis' ({e})")))?,
+        other => Db::deserialize(other).map_err(|e| damaged(format!("the content is not Aegis': {}", json_problem(&e))))?,
     };
     super::check_count(F, db.entries.len())?;
     Ok(db

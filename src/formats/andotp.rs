@@ -37,8 +37,8 @@ pub fn parse(json: &str) -> Result<Vec<Entry>, FormatError> {
 }
 
 fn parse_as(format: Format, json: &str) -> Result<Vec<Entry>, FormatError> {
-    let accounts: Vec<Account> =
-        serde_json::from_str(json).map_err(|e| FormatError::Damaged(format, format!("not an andOTP backup ({e})")))?;
+    let accounts: Vec<Account> = serde_json::from_str(json)
+        .map_err(|e| FormatError::Damaged(format, format!("not an andOTP backup: {}", crate::private_file::json_problem(&e))))?;
     super::check_count(format, accounts.len())?;
     Ok(accounts
         .iter()

@@ -78,7 +78,8 @@ struct Keys {
 /// Every key package of the container. Encrypted secrets need `passphrase`.
 pub fn parse(xml: &str, passphrase: Option<&str>) -> Result<Vec<Entry>, FormatError> {
     let opts = roxmltree::ParsingOptions { allow_dtd: false, ..Default::default() };
-    let doc = roxmltree::Document::parse_with_options(xml, opts).map_err(|e| damaged(format!("not valid XML ({e})")))?;
+    let doc = roxmltree::Document::parse_with_options(xml, opts)
+        .map_err(|e| damaged(format!("not valid XML (line {}, column {})", e.pos().row, e.pos().col)))?;
     let root = doc.root_element();
     if !root.has_tag_name_local("KeyContainer") {
         return Err(damaged("the root element is not KeyContainer"));

@@ -46,7 +46,8 @@ struct Otp {
 /// Every service of a plain backup. A password-protected one (its services are one
 /// encrypted blob) is refused: export it again from 2FAS without a password.
 pub fn parse(json: &str) -> Result<Vec<Entry>, FormatError> {
-    let backup: Backup = serde_json::from_str(json).map_err(|e| FormatError::Damaged(F, format!("not a 2FAS backup ({e})")))?;
+    let backup: Backup = serde_json::from_str(json)
+        .map_err(|e| FormatError::Damaged(F, format!("not a 2FAS backup: {}", crate::private_file::json_problem(&e))))?;
     if backup.services_encrypted.is_some() {
         return Err(FormatError::Unsupported(F, "password protection".into()));
     }

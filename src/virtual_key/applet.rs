@@ -7,6 +7,7 @@ use crate::apdu::{CommandApdu, Sw};
 use crate::oath::proto::{self, ins, tag, Version, MGMT_AID, OATH_AID};
 use crate::otp::{self, AccessKey, Algorithm};
 use crate::tlv;
+use crate::transport::INS_GET_RESPONSE;
 
 /// What the applet needs from the world.
 pub trait CardEnv {
@@ -62,7 +63,13 @@ impl VirtualKey {
             Ok(p) => p.apdu,
             Err(_) => return Sw::WRONG_LENGTH.to_bytes().to_vec(),
         };
-        let send_remaining = apdu.ins == ins::SEND_REMAINING && self.selected == Selected::Oath;
+        // OATH continues with SEND REMAINING; the management applet with ISO GET RESPONSE
+        // (yubikit's default) or SEND REMAINING, like a YubiKey's
+        let send_remaining = match self.selected {
+            Selected::Oath => apdu.ins == ins::SEND_REMAINING,
+            Selected::Management => apdu.ins == ins::SEND_REMAINING || apdu.ins == INS_GET_RESPONSE,
+            Selected::None => false,
+        };
         let pending = if send_remaining { std::mem::take(&mut self.pending) } else { Vec::new() };
         self.pending.clear();
         let result = if apdu.ins == ins::SELECT && apdu.p1 == 0x04 {
@@ -73,6 +80,7 @@ impl VirtualKey {
             match self.selected {
                 Selected::Oath if send_remaining => self.gate(apdu.ins).map(|()| pending),
                 Selected::Oath => self.gate(apdu.ins).and_then(|()| self.oath(&apdu, env)),
+                Selected::Management if send_remaining => Ok(pending),
                 Selected::Management => self.management(&apdu),
                 Selected::None => Err(Sw::INS_NOT_SUPPORTED),
             }

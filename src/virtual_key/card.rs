@@ -65,7 +65,7 @@ pub struct VirtualCard {
     env: OsEnv,
     // Held for the card's lifetime, like a PC/SC transaction: two processes using one
     // state file take turns instead of losing each other's changes.
-    _lock: std::fs::File,
+    _lock: crate::private_file::Lock,
 }
 
 /// How long to wait for another process that holds the virtual key
@@ -75,25 +75,12 @@ fn lock_wait() -> Duration {
     Duration::from_millis(ms)
 }
 
-fn lock(path: &Path) -> Result<std::fs::File, TransportError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let lock_path = PathBuf::from(format!("{}.lock", path.display()));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(&lock_path)
-        .map_err(|e| TransportError::Io(format!("cannot open {}: {e}", lock_path.display())))?;
-    let start = std::time::Instant::now();
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < lock_wait() => std::thread::sleep(Duration::from_millis(20)),
-            Err(std::fs::TryLockError::WouldBlock) => return Err(TransportError::Busy),
-            Err(std::fs::TryLockError::Error(e)) => return Err(TransportError::Io(format!("cannot lock {}: {e}", lock_path.display()))),
-        }
-    }
+fn lock(path: &Path) -> Result<crate::private_file::Lock, TransportError> {
+    use crate::private_file::LockError;
+    crate::private_file::lock(&crate::private_file::lock_path(path), lock_wait()).map_err(|e| match e {
+        LockError::Timeout { .. } => TransportError::Busy,
+        other => TransportError::Io(other.to_string()),
+    })
 }
 
 impl VirtualCard {
@@ -116,7 +103,7 @@ impl VirtualCard {
     }
 
     /// Takes the state file's lock (for `virtual serve`, which owns the key while it runs).
-    pub fn lock_for_serving(path: &Path) -> Result<std::fs::File, TransportError> {
+    pub fn lock_for_serving(path: &Path) -> Result<crate::private_file::Lock, TransportError> {
         lock(path)
     }
 }

@@ -36,6 +36,12 @@ impl Out {
     }
 }
 
+/// The binary under test. `YKOTP_TEST_BIN` points the tests at another build, to show
+/// that a test fails on the code before a fix (`YKOTP_TEST_BIN=old/ykotp cargo test …`).
+pub fn bin() -> String {
+    std::env::var("YKOTP_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ykotp").to_owned())
+}
+
 /// An isolated ykotp: its own XDG directories and its own key.
 pub struct Ykotp {
     pub dir: tempfile::TempDir,
@@ -70,7 +76,7 @@ impl Ykotp {
 
     /// The command, with no reader preset.
     pub fn bare(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_ykotp"));
+        let mut c = Command::new(bin());
         for (k, _) in std::env::vars() {
             if k.starts_with("YKOTP_") || k.starts_with("XDG_") {
                 c.env_remove(k);
