@@ -13,6 +13,7 @@
 
 pub mod apdu;
 pub mod cli;
+pub mod formats;
 pub mod management;
 pub mod migration;
 pub mod oath;

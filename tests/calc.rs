@@ -79,3 +79,38 @@ fn secret_sources_uri_steam_and_json() {
     y.run_in(&["calc", "-"], Some("not base32!")).fails(2, "not base32");
     y.run(&["calc"]).fails(2, "no secret given");
 }
+
+/// `--hex` reads oathtool's default secret form; `-v` prints oathtool -v's details line
+/// for line, except its two secret lines, which become one line without the secret.
+#[test]
+fn hex_secrets_and_details_like_oathtool_v() {
+    let y = Ykotp::virtual_key();
+    let hex_seed = "3132333435363738393031323334353637383930";
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["--at", "59"], &["--totp", "--now", "@59"]),
+        (
+            &["--at", "1111111109", "-a", "sha256", "--digits", "8", "-P", "60"],
+            &["--totp=sha256", "--now", "@1111111109", "-d", "8", "--time-step-size=60s"],
+        ),
+        (&["--at", "2000000000", "--t0", "1000", "-w", "2"], &["--totp", "--now", "@2000000000", "--start-time=@1000", "-w", "2"]),
+        (&["-o", "hotp", "-c", "5", "-w", "1"], &["--hotp", "-c", "5", "-w", "1"]),
+    ];
+    for (ours, theirs) in cases {
+        let mut args = vec!["calc", "-", "--hex"];
+        args.extend_from_slice(ours);
+        let plain = y.run_in(&args, Some(hex_seed));
+        let (code, want) = oathtool(&[theirs, &[hex_seed][..]].concat());
+        assert_eq!(code, 0);
+        assert_eq!(plain.ok(), want, "ykotp {ours:?} vs oathtool {theirs:?}");
+        args.push("-v");
+        let verbose = y.run_in(&args, Some(hex_seed));
+        let (_, want_v) = oathtool(&[&["-v"][..], theirs, &[hex_seed][..]].concat());
+        let theirs_kept: Vec<&str> = want_v.lines().filter(|l| !l.starts_with("Hex secret:") && !l.starts_with("Base32 secret:")).collect();
+        let ours_lines: Vec<&str> = verbose.ok().lines().collect();
+        assert_eq!(ours_lines[0], "Secret: 20 bytes (not shown: ykotp never prints a secret)");
+        assert_eq!(ours_lines[1..], theirs_kept[..], "ykotp -v {ours:?} vs oathtool -v {theirs:?}");
+        assert!(!verbose.stdout.contains(hex_seed) && !verbose.stdout.contains(RFC_SEED_B32), "{verbose:?}");
+    }
+    y.run_in(&["calc", "-", "--hex"], Some("31323g")).fails(2, "not hexadecimal");
+    y.run_in(&["calc", "-", "--hex"], Some("313")).fails(2, "not hexadecimal");
+}

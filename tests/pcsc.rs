@@ -308,3 +308,61 @@ fn doctor_through_pcscd() {
     assert!(out.stdout.contains("ok    pcscd: reachable"), "{out:?}");
     assert_eq!(out.stdout.matches("ok    key in \"Virtual PCD").count(), 2, "{out:?}");
 }
+
+/// PSKC backups both ways with ykman 5.9: a file `put --backup-file` writes is imported by
+/// `ykman oath accounts import`, and one `ykman oath accounts add -O` writes is imported by
+/// `ykotp import`; both keys then give the same codes.
+#[test]
+#[ignore = "needs pcscd and virtual keys: run by scripts/test"]
+fn pskc_backups_between_ykotp_and_ykman() {
+    const PASSPHRASE: &str = "interop-passphrase";
+    let ours = key(1);
+    let theirs = key(0);
+    let file = ours.path("ykotp.pskc");
+    let f = file.to_str().unwrap();
+    ours.run_in(
+        &["put", "Interop:ykotp", "-", "--backup-file", f, "--backup-passphrase-cmd", &format!("echo {PASSPHRASE}")],
+        Some(RFC_SEED_B32),
+    )
+    .ok();
+    // ykman asks for the passphrase with getpass, which reads stdin when the process
+    // has no controlling terminal (setsid makes sure of that)
+    let mut c = Command::new("setsid");
+    c.arg(std::env::var("YKOTP_TEST_YKMAN").unwrap()).args(["--reader", &reader(0), "oath", "accounts", "import", "--force", f]);
+    let imported = exec(c, Some(&format!("{PASSPHRASE}\n")));
+    assert!(imported.ok().contains("Added account: Interop:ykotp"), "{imported:?}");
+    let want = soft_totp(RFC_SEED_B32, 59, 30, 6);
+    assert_eq!(theirs.run(&["code", "Interop:ykotp", "--at", "59"]).ok().trim(), want);
+    assert_eq!(ykman(&["oath", "accounts", "list"]).ok(), "Interop:ykotp\n");
+
+    let file = theirs.path("ykman.pskc");
+    let f = file.to_str().unwrap();
+    ykman(&[
+        "oath",
+        "accounts",
+        "add",
+        "-f",
+        "-g",
+        "-i",
+        "Made",
+        "-a",
+        "SHA256",
+        "-d",
+        "8",
+        "-O",
+        f,
+        "--pskc-passphrase",
+        PASSPHRASE,
+        "byykman",
+    ])
+    .ok();
+    ours.run(&["import", f]).fails(2, "no terminal to ask for its passphrase");
+    ours.run(&["import", f, "--passphrase-cmd", &format!("echo {PASSPHRASE}")]).ok();
+    let t = now().to_string();
+    let a = ours.run(&["code", "Made:byykman", "--at", &t]).ok().to_owned();
+    assert_eq!(a.trim().len(), 8);
+    assert_eq!(theirs.run(&["code", "Made:byykman", "--at", &t]).ok(), a);
+    // and check proves ykman's backup against our key
+    let ok = ours.run(&["check", "Made:byykman", "--secret-file", f, "--passphrase-cmd", &format!("echo {PASSPHRASE}")]);
+    assert!(ok.stderr.contains("the backup matches \"Made:byykman\""), "{ok:?}");
+}

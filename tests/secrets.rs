@@ -72,6 +72,10 @@ fn a_known_secret_and_password_leak_nowhere() {
     let login_file = y.path("login.txt");
     std::fs::write(&login_file, "login-pw\n").unwrap();
     let login_cmd = helper(&login_file);
+    let pskc = y.path("backup.pskc");
+    let sink = y.path("sink-pass-entry");
+    let sink_cmd =
+        format!("echo \"$0 $*\" >> {0}; tr '\\0' ' ' < /proc/$PPID/cmdline >> {0}; echo >> {0}; cat > {1}", log.display(), sink.display());
     let uri = format!("otpauth://totp/U:u?secret={SECRET}");
     std::fs::write(y.path("uris.txt"), format!("{uri}\notpauth://hotp/H:h?secret={SECRET}&counter=3\n")).unwrap();
     std::fs::create_dir_all(y.dir.path().join("config/ykotp")).unwrap();
@@ -100,6 +104,15 @@ fn a_known_secret_and_password_leak_nowhere() {
         y.run(&["calc", "--secret-cmd", &secret_cmd, "--verify", "000000", "--window", "0"]),
         y.run(&["password", "clear", "--trace"]),
         y.run(&["doctor", "--json"]),
+        // enrolment backups: a PSKC file (encrypted: it must not hold the secret in any
+        // form) and a command's stdin (its file is the one chosen sink)
+        y.run_in(&["put", "d", "-", "--backup-file", pskc.to_str().unwrap(), "--backup-passphrase-cmd", &pw_cmd, "--trace"], Some(SECRET)),
+        y.run_in(&["put", "e", "-", "--backup-cmd", &sink_cmd, "--trace"], Some(SECRET)),
+        y.run(&["check", "d", "--secret-file", pskc.to_str().unwrap(), "--passphrase-cmd", &pw_cmd, "--trace"]),
+        y.run(&["import", pskc.to_str().unwrap(), "--passphrase-cmd", &pw_cmd, "--dry-run", "--json"]),
+        y.run(&["import", pskc.to_str().unwrap(), "--passphrase-cmd", &pw_cmd, "--force", "--trace"]),
+        y.run_in(&["calc", "-", "--hex", "-v", "--json"], Some(&hex::encode(ykotp::otp::decode_secret(SECRET).unwrap().as_bytes()))),
+        y.run_in(&["calc", "-", "-v"], Some(SECRET)),
     ];
     for (i, out) in runs.iter().enumerate() {
         assert!(out.code == 0 || (i == 16 && out.code == 12), "run {i}: {out:?}");
@@ -111,8 +124,10 @@ fn a_known_secret_and_password_leak_nowhere() {
     assert!(runs[13].stdout.starts_with("login-pw"), "{:?}", runs[13]);
     // no file but the key's own state holds the secret or the password
     let mut found = Vec::new();
-    scan(y.dir.path(), &["key.json", "backup.txt", "pw.txt", "login.txt", "uris.txt", "config.toml", "helper-"], &mut found);
+    scan(y.dir.path(), &["key.json", "backup.txt", "pw.txt", "login.txt", "uris.txt", "config.toml", "helper-", "sink-"], &mut found);
     assert!(found.is_empty(), "{found:?}");
+    assert!(std::fs::read_to_string(&sink).unwrap().starts_with(&format!("otpauth://totp/e?secret={SECRET}")));
+    assert_eq!(file_mode(&pskc), 0o600);
     // the helpers never got a secret in their arguments
     let argv = std::fs::read_to_string(&log).unwrap();
     assert!(argv.lines().count() >= 10, "{argv}");

@@ -1,5 +1,10 @@
 //! `ykotp calc`: codes in software from a backup secret, with oathtool's and pyotp's
-//! options, and `--verify` to check a code. The secret never has to be in argv.
+//! options (`--hex` secrets, `-v` details), and `--verify` to check a code. The secret
+//! never has to be in argv.
+//!
+//! `-v` prints what `oathtool -v` prints, line for line, except the two lines holding
+//! the secret ("Hex secret:", "Base32 secret:"): ykotp never prints a secret, so they
+//! become one line with its length.
 
 use super::code::{now, parse_time};
 use super::report::{CliError, Exit};
@@ -36,6 +41,12 @@ pub struct CalcArgs {
     /// Check OTP instead of printing codes: prints the matching offset, exit 12 if none
     #[arg(long, value_name = "OTP")]
     verify: Option<String>,
+    /// The secret is hexadecimal (oathtool's default form) instead of base32
+    #[arg(long, conflicts_with = "uri")]
+    hex: bool,
+    /// Print the parameters first, as `oathtool -v` does (the secret only by its length)
+    #[arg(short, long)]
+    verbose: bool,
 }
 
 /// The largest `--window`: a search over more windows matches a wrong code too often
@@ -45,7 +56,11 @@ pub const MAX_WINDOW: u64 = 1000;
 /// The credential the arguments describe (secret from wherever it was given).
 fn credential(a: &CalcArgs) -> Result<(CredentialData, bool), CliError> {
     let bad = |e: crate::oath::credential::CredentialError| CliError::new(Exit::Usage, e.to_string());
-    let (mut data, from_uri) = a.source.credential(&a.params, crate::oath::credential::NameSources::default())?;
+    let (mut data, from_uri) = if a.hex {
+        (hex_credential(a)?, false)
+    } else {
+        a.source.credential(&a.params, crate::oath::credential::NameSources::default())?
+    };
     if a.steam {
         data.issuer = Some("Steam".into());
     }
@@ -54,6 +69,57 @@ fn credential(a: &CalcArgs) -> Result<(CredentialData, bool), CliError> {
     }
     data.validate().map_err(bad)?;
     Ok((data, from_uri))
+}
+
+/// A bare hexadecimal secret with the parameters given, as oathtool reads it.
+fn hex_credential(a: &CalcArgs) -> Result<CredentialData, CliError> {
+    let s = &a.source;
+    let text = secret::Source {
+        positional: s.secret.as_deref(),
+        command: s.secret_cmd.as_deref(),
+        file: s.secret_file.as_deref(),
+        ..Default::default()
+    }
+    .read()?;
+    let clean = zeroize::Zeroizing::new(text.chars().filter(|c| !c.is_whitespace()).collect::<String>());
+    let bytes = hex::decode(clean.as_bytes())
+        .map_err(|_| CliError::new(Exit::Usage, "the secret is not hexadecimal (--hex): use 0-9 and a-f, two digits a byte"))?;
+    let mut d = CredentialData::totp("calc", crate::otp::Secret::new(bytes));
+    d.oath_type = a.params.oath_type;
+    d.algorithm = a.params.algorithm;
+    d.digits = a.params.digits;
+    d.period = a.params.period;
+    Ok(d)
+}
+
+/// `oathtool -v`'s lines, the secret left out.
+fn details(data: &CredentialData, a: &CalcArgs, t: u64, counter: u64) -> Vec<String> {
+    let when = |s: u64| {
+        let dt = i64::try_from(s).ok().and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok());
+        let text = dt.map_or_else(
+            || "?".into(),
+            |d| format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", d.year(), u8::from(d.month()), d.day(), d.hour(), d.minute(), d.second()),
+        );
+        format!("{text} UTC ({s})")
+    };
+    let mut lines = vec![
+        format!("Secret: {} bytes (not shown: ykotp never prints a secret)", data.secret.len()),
+        format!("Digits: {}", data.digits),
+        format!("Window size: {}", a.window),
+    ];
+    match data.oath_type {
+        OathType::Totp => {
+            let step = crate::otp::time_step(t, data.period, a.t0);
+            lines.push(format!("TOTP mode: {}", data.algorithm));
+            lines.push(format!("Step size (seconds): {}", data.period));
+            lines.push(format!("Start time: {}", when(a.t0)));
+            lines.push(format!("Current time: {}", when(t)));
+            lines.push(format!("Counter: 0x{step:X} ({step})"));
+        }
+        OathType::Hotp => lines.push(format!("Start counter: 0x{counter:X} ({counter})")),
+    }
+    lines.push(String::new());
+    lines
 }
 
 #[derive(serde::Serialize)]
@@ -74,6 +140,9 @@ pub fn run(g: &Global, a: &CalcArgs) -> Result<(), CliError> {
     let counter = if data.oath_type == OathType::Hotp && from_uri && a.counter == 0 { u64::from(data.counter) } else { a.counter };
     if counter.checked_add(a.window).is_none() {
         return Err(CliError::new(Exit::Usage, format!("--counter {counter} with --window {} passes the largest counter", a.window)));
+    }
+    if a.verbose && !g.json {
+        details(&data, a, t, counter).iter().try_for_each(|l| output::line(l))?;
     }
     if let Some(otp) = &a.verify {
         return verify(&data, otp.trim(), t, a.t0, counter, a.window);

@@ -5,7 +5,7 @@ use super::code::{calculate_with_prompt, now, pick};
 use super::config::Config;
 use super::device;
 use super::report::{CliError, Exit};
-use super::{output, secret, Global};
+use super::{enrol, output, secret, Global};
 use crate::oath::{CredentialData, OathType};
 use crate::otp::decode_secret;
 use std::path::PathBuf;
@@ -21,9 +21,12 @@ pub struct CheckArgs {
     /// Take the backup secret from this command (default: the account's fallback_cmd)
     #[arg(long, value_name = "CMD", conflicts_with_all = ["secret", "secret_file"])]
     secret_cmd: Option<String>,
-    /// Take the backup secret from the first line of this file
+    /// Take the backup secret from the first line of this file, or from a PSKC backup (put --backup-file)
     #[arg(long, value_name = "FILE", conflicts_with = "secret")]
     secret_file: Option<PathBuf>,
+    /// The passphrase of a PSKC backup given with --secret-file, from this command's first line
+    #[arg(long, value_name = "CMD")]
+    passphrase_cmd: Option<String>,
     /// HOTP: how many counter values to search, from --counter on (at most 1000)
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=super::calc::MAX_WINDOW))]
     window: u64,
@@ -46,7 +49,10 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<(), CliError> {
     let Some(last_counter) = a.counter.checked_add(a.window) else {
         return Err(CliError::new(Exit::Usage, format!("--counter {} with --window {} passes the largest counter", a.counter, a.window)));
     };
-    let text = secret::Source { positional: a.secret.as_deref(), command, file: a.secret_file.as_deref(), ..Default::default() }.read()?;
+    let text = match enrol::backup_in_file(a.secret_file.as_deref(), &query, a.passphrase_cmd.as_deref())? {
+        Some(uri) => uri,
+        None => secret::Source { positional: a.secret.as_deref(), command, file: a.secret_file.as_deref(), ..Default::default() }.read()?,
+    };
     let t = now();
     let (id, verdict) = device::with_key_holding(g, &query, true, |_, s| {
         device::unlock(g, s)?;

@@ -1,10 +1,13 @@
 //! `ykotp import`: otpauth URIs (one per line), Google Authenticator exports
-//! (`otpauth-migration://`, several batches), and PNG/JPEG images of their QR codes.
-//! Everything is read and checked before anything is written.
+//! (`otpauth-migration://`, several batches), PNG/JPEG images of their QR codes, and
+//! the backup files of other tools (PSKC, Aegis, 2FAS, andOTP; see [`crate::formats`]).
+//! Everything is read and checked before anything is written; an entry a YubiKey cannot
+//! hold is reported as skipped, with the reason.
 
 use super::device::{self, Needs};
 use super::report::{CliError, Exit};
-use super::{output, Global};
+use super::{enrol, output, Global};
+use crate::formats;
 use crate::migration;
 use crate::oath::CredentialData;
 use std::collections::BTreeSet;
@@ -26,21 +29,39 @@ pub struct ImportArgs {
     /// Require a touch for every imported account
     #[arg(short, long)]
     touch: bool,
+    /// The passphrase of encrypted backups (PSKC, Aegis, andOTP), from this command's first line; otherwise asked
+    #[arg(long, value_name = "CMD")]
+    passphrase_cmd: Option<String>,
 }
 
-/// The texts in every input.
-fn all_texts(a: &ImportArgs) -> Result<Vec<(String, zeroize::Zeroizing<String>)>, CliError> {
-    if a.files.is_empty() {
-        return texts(None);
-    }
-    let mut out = Vec::new();
-    for f in &a.files {
-        out.extend(texts(Some(f))?);
+/// What the inputs hold: lines of text (URIs), and entries of backup files.
+#[derive(Default)]
+struct Inputs {
+    texts: Vec<(String, zeroize::Zeroizing<String>)>,
+    entries: Vec<(String, formats::Entry)>,
+}
+
+/// The texts and backup entries in every input.
+fn all_inputs(a: &ImportArgs) -> Result<Inputs, CliError> {
+    let mut out = Inputs::default();
+    let files: Vec<Option<&std::path::Path>> =
+        if a.files.is_empty() { vec![None] } else { a.files.iter().map(|f| Some(f.as_path())).collect() };
+    for f in files {
+        let (name, bytes) = read(f)?;
+        if let Some(format) = formats::detect(&bytes) {
+            let pw =
+                if formats::is_encrypted(format, &bytes) { Some(enrol::passphrase(a.passphrase_cmd.as_deref(), &name)?) } else { None };
+            let entries = formats::parse(format, &bytes, pw.as_deref().map(String::as_str))
+                .map_err(|e| CliError::new(Exit::Usage, format!("{name}: {e}")).hint("nothing was imported"))?;
+            out.entries.extend(entries.into_iter().enumerate().map(|(i, e)| (format!("{name} ({format}, entry {})", i + 1), e)));
+        } else {
+            out.texts.extend(texts(&name, &bytes)?);
+        }
     }
     Ok(out)
 }
 
-/// The largest input read: a text file of URIs, or a screenshot.
+/// The largest input read: a text file of URIs, a backup file, or a screenshot.
 pub const MAX_INPUT_BYTES: u64 = 32 << 20;
 /// The largest image decoded, from its header: a 6000x4000 photo of a screen.
 pub const MAX_PIXELS: u64 = 24_000_000;
@@ -50,21 +71,26 @@ const SEARCH_SIDE: u32 = 2048;
 /// How long the QR search of one image may take: noise can keep it busy for hours.
 const SEARCH_DEADLINE: Duration = Duration::from_secs(10);
 
-/// The texts in one input: lines of a text file, or the QR codes of an image.
-fn texts(file: Option<&std::path::Path>) -> Result<Vec<(String, zeroize::Zeroizing<String>)>, CliError> {
-    let (name, bytes) = match file {
+/// An input's name and bytes.
+fn read(file: Option<&std::path::Path>) -> Result<(String, zeroize::Zeroizing<Vec<u8>>), CliError> {
+    Ok(match file {
         None => ("stdin".to_owned(), read_input(std::io::stdin().lock(), "stdin")?),
         Some(p) if p.as_os_str() == "-" => ("stdin".to_owned(), read_input(std::io::stdin().lock(), "stdin")?),
         Some(p) => {
             let f = std::fs::File::open(p).map_err(|e| CliError::new(Exit::Other, format!("cannot read {}: {e}", p.display())))?;
             (p.display().to_string(), read_input(f, &p.display().to_string())?)
         }
-    };
+    })
+}
+
+/// The texts in one input: lines of a text file, or the QR codes of an image.
+fn texts(name: &str, bytes: &[u8]) -> Result<Vec<(String, zeroize::Zeroizing<String>)>, CliError> {
+    let name = name.to_owned();
     if bytes.starts_with(b"\x89PNG") || bytes.starts_with(&[0xFF, 0xD8]) {
-        return qr_codes(&name, &bytes);
+        return qr_codes(&name, bytes);
     }
     let text =
-        std::str::from_utf8(&bytes).map_err(|_| CliError::new(Exit::Usage, format!("{name} is neither text nor a PNG/JPEG image")))?;
+        std::str::from_utf8(bytes).map_err(|_| CliError::new(Exit::Usage, format!("{name} is neither text nor a PNG/JPEG image")))?;
     Ok(text
         .lines()
         .enumerate()
@@ -130,10 +156,17 @@ fn qr_codes(name: &str, bytes: &[u8]) -> Result<Vec<(String, zeroize::Zeroizing<
     Ok(out)
 }
 
-/// Every account in the input, or every problem in it.
-fn accounts(texts: &[(String, zeroize::Zeroizing<String>)]) -> Result<Vec<CredentialData>, CliError> {
-    let (mut found, mut problems) = (Vec::new(), Vec::new());
-    for (place, text) in texts {
+/// Every account in the input and every entry a YubiKey cannot hold, or every problem
+/// in the input.
+fn accounts(inputs: Inputs) -> Result<(Vec<CredentialData>, Vec<Skip>), CliError> {
+    let (mut found, mut problems, mut cannot) = (Vec::new(), Vec::new(), Vec::new());
+    for (place, entry) in inputs.entries {
+        match entry.account {
+            Ok(d) => found.push(d),
+            Err(why) => cannot.push(Skip { id: entry.label, why: format!("{place}: a YubiKey cannot hold it: {why}") }),
+        }
+    }
+    for (place, text) in &inputs.texts {
         if text.starts_with("otpauth-migration://") {
             match migration::parse(text) {
                 Ok(batch) => found.extend(batch.accounts),
@@ -156,7 +189,7 @@ fn accounts(texts: &[(String, zeroize::Zeroizing<String>)]) -> Result<Vec<Creden
         }
         return Err(e);
     }
-    Ok(found)
+    Ok((found, cannot))
 }
 
 #[derive(serde::Serialize)]
@@ -174,18 +207,19 @@ struct Skip {
 
 /// Runs `import`.
 pub fn run(g: &Global, a: &ImportArgs) -> Result<(), CliError> {
-    let mut found = accounts(&all_texts(a)?)?;
+    let (mut found, cannot) = accounts(all_inputs(a)?)?;
     for d in &mut found {
         d.touch |= a.touch;
     }
     if a.dry_run {
-        return dry_run(g, &found);
+        return dry_run(g, &found, &cannot);
     }
     let outcome = device::with_key(g, Needs::default(), |_, s| {
         device::unlock(g, s)?;
         let v = s.version();
         let existing: BTreeSet<Vec<u8>> = s.list()?.into_iter().map(|c| c.id).collect();
         let mut out = Outcome { added: Vec::new(), overwritten: Vec::new(), skipped: Vec::new() };
+        out.skipped.extend(cannot.iter().map(|s| Skip { id: s.id.clone(), why: s.why.clone() }));
         let mut plan = Vec::new();
         let mut seen = BTreeSet::new();
         for d in &found {
@@ -222,12 +256,16 @@ pub fn run(g: &Global, a: &ImportArgs) -> Result<(), CliError> {
     report(g, &outcome)
 }
 
-fn dry_run(g: &Global, found: &[CredentialData]) -> Result<(), CliError> {
+fn dry_run(g: &Global, found: &[CredentialData], cannot: &[Skip]) -> Result<(), CliError> {
+    for s in cannot {
+        output::status(&format!("warning: would skip \"{}\": {}", s.id, s.why));
+    }
     if g.json {
-        let rows: Vec<_> = found
+        let mut rows: Vec<_> = found
             .iter()
             .map(|d| serde_json::json!({ "id": d.id(), "type": d.oath_type, "algorithm": d.algorithm, "digits": d.digits, "period": d.period, "counter": d.counter, "touch": d.touch }))
             .collect();
+        rows.extend(cannot.iter().map(|s| serde_json::json!({ "id": s.id, "skipped": s.why })));
         return output::json(&rows);
     }
     let mut rows = vec![vec!["WOULD IMPORT".into(), "TYPE".into(), "ALGORITHM".into(), "DIGITS".into(), "PERIOD".into()]];

@@ -11,6 +11,7 @@ mod config;
 mod countdown;
 mod device;
 mod doctor;
+mod enrol;
 mod fresh;
 mod import;
 mod info;

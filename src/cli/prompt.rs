@@ -116,3 +116,9 @@ pub fn password(prompt: &str) -> Result<Zeroizing<String>, CliError> {
         .map(Zeroizing::new)
         .map_err(|e| CliError::new(Exit::Password, format!("cannot read the password: {e}")))
 }
+
+/// Writes text for the person's eyes only: to the terminal, never to stdout or stderr.
+pub fn to_terminal(text: &str) -> std::io::Result<()> {
+    let mut t = tty().ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "there is no terminal"))?;
+    writeln!(t, "{text}")
+}

@@ -4,7 +4,7 @@
 use super::device::{self, Link, Needs};
 use super::list::key_label;
 use super::report::{CliError, Exit};
-use super::{output, prompt, secret, Global};
+use super::{enrol, output, prompt, secret, Global};
 use crate::oath::credential::NameSources;
 use crate::oath::proto::Version;
 use crate::oath::{CredentialData, OathType, Session};
@@ -37,13 +37,21 @@ pub struct PutArgs {
     /// Nitrokey 3: encrypt the account with the key's PIN, so its codes need the PIN
     #[arg(long, conflicts_with = "all_keys")]
     protect_with_pin: bool,
+    #[command(flatten)]
+    enrol: enrol::EnrolArgs,
 }
 
 /// The credential the arguments describe, named by the one naming rule
 /// ([`crate::oath::credential::name_account`]).
 fn credential(a: &PutArgs) -> Result<CredentialData, CliError> {
     let naming = NameSources { name: a.name.as_deref(), issuer: a.issuer.as_deref(), ..NameSources::default() };
-    let (mut data, from_uri) = a.source.credential(&a.params, naming)?;
+    let (mut data, from_uri) = match a.enrol.generated(&a.params)? {
+        Some(mut d) => {
+            d.set_name(a.name.as_deref().unwrap_or(""), a.issuer.as_deref()).map_err(secret::naming_error)?;
+            (d, false)
+        }
+        None => a.source.credential(&a.params, naming)?,
+    };
     if data.oath_type == OathType::Hotp && !from_uri {
         data.counter = a.counter;
     }
@@ -55,23 +63,26 @@ fn credential(a: &PutArgs) -> Result<CredentialData, CliError> {
 /// Runs `put`.
 pub fn run(g: &Global, a: PutArgs) -> Result<(), CliError> {
     let data = credential(&a)?;
+    let prepared = a.enrol.prepare()?;
     if a.all_keys {
-        return put_everywhere(g, &a, &data);
+        return put_everywhere(g, &a, &data, &prepared);
     }
     let id = data.id();
     let overwritten = device::with_key(g, Needs::default(), |_, s| {
         let exists = check_key(g, s, &data, a.force)?;
+        let made = a.enrol.backup(&prepared, &data)?;
         if a.protect_with_pin {
             if !s.info().has_pin() {
                 return Err(CliError::new(Exit::Unsupported, "--protect-with-pin needs a Nitrokey 3 with a PIN")
                     .hint("set the PIN with `ykotp password set`"));
             }
-            s.put_pin_encrypted(&data).map_err(|e| put_error(e, &id))?;
+            s.put_pin_encrypted(&data).map_err(|e| made.tell(put_error(e, &id)))?;
         } else {
-            s.put(&data).map_err(|e| put_error(e, &id))?;
+            s.put(&data).map_err(|e| made.tell(put_error(e, &id)))?;
         }
         Ok(exists)
     })?;
+    a.enrol.show(&data)?;
     if g.json {
         return output::json(&serde_json::json!({ "id": id, "overwritten": overwritten }));
     }
@@ -126,7 +137,7 @@ fn check_key(g: &Global, s: &mut Session<Link<'_>>, data: &CredentialData, force
 
 /// The same secret on every attached key: all are checked before any is written, and
 /// every key's problem is reported at once, so one round of fixes is enough.
-fn put_everywhere(g: &Global, a: &PutArgs, data: &CredentialData) -> Result<(), CliError> {
+fn put_everywhere(g: &Global, a: &PutArgs, data: &CredentialData, prepared: &enrol::Prepared) -> Result<(), CliError> {
     let id = data.id();
     let checks = device::each_key(g, |ctx, s| {
         Ok(check_key(g, s, data, a.force).map_err(|e| CliError { message: format!("key {}: {}", key_label(ctx), e.message), ..e }))
@@ -152,6 +163,7 @@ fn put_everywhere(g: &Global, a: &PutArgs, data: &CredentialData) -> Result<(), 
         return Err(last);
     }
     let expected: Vec<String> = checked.iter().map(|(ctx, _)| ctx.reader.clone()).collect();
+    let made = a.enrol.backup(prepared, data)?;
     let written = device::each_key(g, |ctx, s| {
         if !expected.contains(&ctx.reader) {
             return Ok(Err("attached after the check; not written".to_owned()));
@@ -181,7 +193,7 @@ fn put_everywhere(g: &Global, a: &PutArgs, data: &CredentialData) -> Result<(), 
         output::json(&report)?;
     }
     if failed > 0 {
-        return Err(CliError::new(Exit::Other, format!("\"{id}\" was not written to {failed} of {} key(s)", expected.len())));
+        return Err(made.tell(CliError::new(Exit::Other, format!("\"{id}\" was not written to {failed} of {} key(s)", expected.len()))));
     }
-    Ok(())
+    a.enrol.show(data)
 }
