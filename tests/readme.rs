@@ -4,8 +4,11 @@
 //! `pass-otp`, `keepassxc-cli`, `gpg` and `oathtool` (scripts/bootstrap installs them),
 //! and a cron-like run (`env -i`, `PATH=/usr/bin:/bin`, `sh`, no terminal) for the
 //! crontab line. Named stand-ins replace only what cannot run here: `op`, `lpass`,
-//! `aws-vault` (not in Debian), `aws` (in Debian, but it needs AWS's network) and NERSC's
-//! server (the sshproxy.sh stand-in reads its input exactly as NERSC's client does).
+//! `aws-vault` (not in Debian), `aws` (in Debian, but it needs AWS's network), NERSC's
+//! server (the sshproxy.sh stand-in reads its input exactly as NERSC's client does), and
+//! the servers behind `ssh`, `sudo -A` and `openconnect` (their stand-ins ask through
+//! SSH_ASKPASS / SUDO_ASKPASS / stdin as the real programs do; scripts/test-askpass runs
+//! the real ssh and sudo against sshd and pam_oath).
 //!
 //! A README line without a step here fails the test, and so does a step whose line left
 //! the README: the two cannot drift. To add a recipe, add its line to STEPS. Lines that
@@ -43,6 +46,15 @@ fn readme_blocks() -> Vec<(String, String)> {
         }
     }
     blocks
+}
+
+/// The README's toml block that contains `marker`.
+fn readme_toml(marker: &str) -> String {
+    readme_blocks()
+        .into_iter()
+        .find(|(l, b)| l == "toml" && b.contains(marker))
+        .map(|(_, b)| b)
+        .unwrap_or_else(|| panic!("README has a toml block with {marker}"))
 }
 
 /// A shell block's commands: comment lines dropped, ` # comments` cut, `\` lines joined.
@@ -407,6 +419,28 @@ fn steps() -> Vec<Step> {
             assert!(ok(o).contains("Dry:run"), "{o:#?}");
             assert!(!list(h).contains("Dry:run"));
         }),
+        // Usage: askpass. The README's rule, with an [account.nersc] of its own (the NERSC
+        // recipe below writes the real config's)
+        step("mkdir -p ~/.local/bin && ln -sf \"$(command -v ykotp)\" ~/.local/bin/ykotp-askpass").expect(|h, o| {
+            ok(o);
+            assert!(h.p(".local/bin/ykotp-askpass").exists());
+        }),
+        step("ykotp askpass '(alice@perlmutter.nersc.gov) Password + OTP: '")
+            .setup(&format!(
+                "ykotp put NERSC:alice - <<< {OTHER} && \
+                 printf '[account.nersc]\\nname = \"NERSC:alice\"\\nprepend_cmd = \"pass show nersc/password\"\\n\\n' > askpass.toml && \
+                 cat >> askpass.toml <<'EOF'\n{}EOF",
+                readme_toml("password \\+ OTP")
+            ))
+            .sub("ykotp askpass", "YKOTP_CONFIG=askpass.toml ykotp askpass")
+            .expect(|h, o| {
+                let answer = ok(o).trim().to_owned();
+                let code = answer.strip_prefix(LOGIN_PASSWORD).unwrap_or_else(|| panic!("the password first: {o:#?}"));
+                assert!(oathtool_now(OTHER, &[]).iter().any(|c| c == code), "{o:#?}");
+                // through the ykotp-askpass link, as ssh runs it; a prompt for another host is refused
+                let other = h.sh("YKOTP_CONFIG=askpass.toml ~/.local/bin/ykotp-askpass '(alice@evil.example.org) Password + OTP: '", "");
+                assert_eq!((other.code, other.stdout.as_str()), (5, ""), "{other:#?}");
+            }),
         // Usage: a virtual YubiKey (the test keeps its files in its own home, not /tmp)
         step("ykotp --reader virtual:/tmp/key.json put test - <<< JBSWY3DPEHPK3PXP").sub("/tmp/", "tmp/").setup("mkdir -p tmp").expect(|_, o| {
             ok(o);
@@ -534,6 +568,35 @@ fn steps() -> Vec<Step> {
             assert!(ok(o).contains("Successfully obtained ssh key"), "{o:#?}");
             assert!(h.p(".ssh/nersc").exists());
         }),
+        // Recipes: ssh answered by ykotp askpass (the ssh stand-in asks as OpenSSH does;
+        // scripts/test-askpass logs in with the real ssh against sshd + pam_oath). The
+        // sshproxy line above took this window's code: a person logs in later.
+        step("SSH_ASKPASS=\"$HOME/.local/bin/ykotp-askpass\" SSH_ASKPASS_REQUIRE=force ssh alice@perlmutter.nersc.gov")
+            .setup(&format!("rm -f ~/.local/state/ykotp/fresh.json && cat >> ~/.config/ykotp/config.toml <<'EOF'\n{}EOF", readme_toml("password \\+ OTP")))
+            .expect(|_, o| {
+                assert!(ok(o).contains("logged in to perlmutter"), "{o:#?}");
+            }),
+        // Recipes: sudo -A (the sudo stand-in asks as sudo with pam_oath does; the real one
+        // runs in scripts/test-askpass)
+        step("SUDO_ASKPASS=\"$HOME/.local/bin/ykotp-askpass\" sudo -A true")
+            .setup(&format!(
+                "echo {LOGIN_PASSWORD} | pass insert -e login/alice >/dev/null && ykotp put sudo:alice - <<< {SECRET} && \
+                 cat >> ~/.config/ykotp/config.toml <<'EOF'\n{}EOF",
+                readme_toml("[account.sudo]")
+            ))
+            .expect(|_, o| {
+                ok(o);
+                assert!(o.stderr.contains("sudo stand-in: password and code accepted"), "{o:#?}");
+            }),
+        // Recipes: openconnect
+        step("ykotp code vpn --fresh | sudo openconnect --user alice --passwd-on-stdin vpn.example.org")
+            .setup(&format!(
+                "echo vpn-password | pass insert -e vpn/alice >/dev/null && ykotp put VPN:alice - <<< {SECRET} && \
+                 printf '[account.vpn]\\nname = \"VPN:alice\"\\nprepend_cmd = \"pass show vpn/alice\"\\n' >> ~/.config/ykotp/config.toml"
+            ))
+            .expect(|_, o| {
+                assert!(ok(o).contains("Connected as alice"), "{o:#?}");
+            }),
     ]
 }
 
@@ -583,6 +646,47 @@ fn prepare(h: &Home) {
              t=$(date +%s); for w in 0 30; do\n\
              [ \"$pw\" = \"{LOGIN_PASSWORD}$(oathtool --totp -b --now @$((t + w)) {OTHER})\" ] && {{ mkdir -p ~/.ssh; echo key > ~/.ssh/nersc; printf 'Successfully obtained ssh key %s\\n' ~/.ssh/nersc; exit 0; }}\n\
              done\necho \"sshproxy.sh: The sshproxy server said: Authentication failed. Failed login\" >&2; exit 2\n"
+        ),
+    );
+    // stand-in for ssh to NERSC: with SSH_ASKPASS_REQUIRE=force, OpenSSH runs SSH_ASKPASS
+    // with the keyboard-interactive prompt (ssh's "(user@host) " in front) as its only
+    // argument and no stdin; the check is NERSC's password immediately followed by the code
+    h.exe(
+        "standins/ssh",
+        &format!(
+            "#!/bin/bash\n# stand-in for ssh alice@perlmutter.nersc.gov: asks through SSH_ASKPASS as OpenSSH does\n\
+             [ \"$SSH_ASKPASS_REQUIRE\" = force ] && [ \"$*\" = alice@perlmutter.nersc.gov ] || exit 255\n\
+             pw=$(\"$SSH_ASKPASS\" '(alice@perlmutter.nersc.gov) Password + OTP: ' </dev/null) || exit 255\n\
+             t=$(date +%s); for w in 0 -30; do\n\
+             [ \"$pw\" = \"{LOGIN_PASSWORD}$(oathtool --totp -b --now @$((t + w)) {OTHER})\" ] && {{ echo 'logged in to perlmutter'; exit 0; }}\n\
+             done\necho 'alice@perlmutter.nersc.gov: Permission denied (keyboard-interactive).' >&2; exit 255\n"
+        ),
+    );
+    // stand-in for sudo: with -A, a PAM stack of pam_unix then pam_oath asks through
+    // SUDO_ASKPASS, sudo's own prompt first; without -A it runs the command
+    h.exe(
+        "standins/sudo",
+        &format!(
+            "#!/bin/bash\n# stand-in for sudo with pam_unix + pam_oath\n\
+             if [ \"$1\" = -A ]; then shift\n\
+             pw=$(\"$SUDO_ASKPASS\" '[sudo] password for alice: ' </dev/null) || exit 1\n\
+             code=$(\"$SUDO_ASKPASS\" \"One-time password (OATH) for \\`alice': \" </dev/null) || exit 1\n\
+             [ \"$pw\" = {LOGIN_PASSWORD} ] || {{ echo 'sudo: 1 incorrect password attempt' >&2; exit 1; }}\n\
+             t=$(date +%s); ok=; for w in 0 -30; do [ \"$code\" = \"$(oathtool --totp -b --now @$((t + w)) {SECRET})\" ] && ok=1; done\n\
+             [ -n \"$ok\" ] || {{ echo 'sudo: 1 incorrect password attempt' >&2; exit 1; }}\n\
+             echo 'sudo stand-in: password and code accepted' >&2\nfi\nexec \"$@\"\n"
+        ),
+    );
+    // stand-in for openconnect --passwd-on-stdin: reads the password field's line from
+    // stdin, checked as a VPN that takes the password followed by the code
+    h.exe(
+        "standins/openconnect",
+        &format!(
+            "#!/bin/bash\n# stand-in for openconnect\n\
+             [ \"$*\" = '--user alice --passwd-on-stdin vpn.example.org' ] || exit 1\n\
+             read -r pw\nt=$(date +%s); for w in 0 -30; do\n\
+             [ \"$pw\" = \"vpn-password$(oathtool --totp -b --now @$((t + w)) {SECRET})\" ] && {{ echo 'Connected as alice, using SSL'; exit 0; }}\n\
+             done\necho 'Login failed.' >&2; exit 1\n"
         ),
     );
     // the password store: a gpg key without passphrase, pass and its entries
