@@ -407,6 +407,28 @@ fn steps() -> Vec<Step> {
             assert!(ok(o).contains("Dry:run"), "{o:#?}");
             assert!(!list(h).contains("Dry:run"));
         }),
+        // Usage: askpass (its config is the README's rule, in a file of its own so that the
+        // Recipes' config lines below start from a fresh config.toml)
+        step("mkdir -p ~/.local/bin").expect(|h, o| {
+            ok(o);
+            assert!(h.p(".local/bin").is_dir());
+        }),
+        step("ln -s \"$(command -v ykotp)\" ~/.local/bin/ykotp-askpass").expect(|h, o| {
+            ok(o);
+            assert!(h.p(".local/bin/ykotp-askpass").exists());
+        }),
+        step("ykotp askpass '(alice@perlmutter.nersc.gov) Password + OTP: '")
+            .setup(&format!(
+                "ykotp put --uri 'otpauth://totp/LinOTP:TOTP0001A2B3?secret={OTHER}&issuer=LinOTP' && \
+                 printf '[account.nersc]\\nname = \"LinOTP:TOTP0001A2B3\"\\nprepend_cmd = \"pass show nersc/password\"\\n' > askpass.toml && \
+                 sed -n '/^\\[\\[askpass.rule\\]\\]/,/^answer/p' readme-askpass.toml >> askpass.toml"
+            ))
+            .sub("ykotp askpass", "YKOTP_CONFIG=askpass.toml ~/.local/bin/ykotp-askpass")
+            .expect(|_, o| {
+                let answer = ok(o).trim().to_owned();
+                let code = answer.strip_prefix(LOGIN_PASSWORD).unwrap_or_else(|| panic!("not the password first: {o:#?}"));
+                assert!(oathtool_now(OTHER, &[]).contains(&code.to_owned()), "{o:#?}");
+            }),
         // Usage: a virtual YubiKey (the test keeps its files in its own home, not /tmp)
         step("ykotp --reader virtual:/tmp/key.json put test - <<< JBSWY3DPEHPK3PXP").sub("/tmp/", "tmp/").setup("mkdir -p tmp").expect(|_, o| {
             ok(o);
@@ -517,7 +539,7 @@ fn steps() -> Vec<Step> {
             assert!(h.p("bin").is_dir() && h.p(".cache").is_dir());
         }),
         step("printf '[account.nersc]\\nname = \"LinOTP:TOTP0001A2B3\"\\nprepend_cmd = \"pass show nersc/password\"\\n' >> ~/.config/ykotp/config.toml")
-            .setup(&format!("ykotp put --uri 'otpauth://totp/LinOTP:TOTP0001A2B3?secret={OTHER}&issuer=LinOTP'"))
+            .setup(&format!("ykotp put -f --uri 'otpauth://totp/LinOTP:TOTP0001A2B3?secret={OTHER}&issuer=LinOTP'"))
             .expect(|h, o| {
                 ok(o);
                 assert!(list(h).contains("LinOTP:TOTP0001A2B3\n"));
@@ -526,6 +548,13 @@ fn steps() -> Vec<Step> {
             assert!(ok(o).contains("Successfully obtained ssh key"), "{o:#?}");
             assert!(h.p(".ssh/nersc").exists());
         }),
+        // Recipes: ssh, sudo, openconnect
+        step("SSH_ASKPASS=ykotp-askpass SSH_ASKPASS_REQUIRE=force ssh alice@perlmutter.nersc.gov")
+            .not_run("needs NERSC's login nodes; scripts/test-askpass logs in with ssh to a local sshd checking codes with pam_oath"),
+        step("SUDO_ASKPASS=\"$HOME/.local/bin/ykotp-askpass\" sudo -A true")
+            .not_run("needs root and sudo with pam_oath; scripts/test-askpass runs sudo -A so, as root"),
+        step("ykotp code vpn --fresh | sudo openconnect --user alice --passwd-on-stdin vpn.example.org")
+            .not_run("needs root and a VPN server; `ykotp code … --fresh` on a pipe is exercised by the NERSC line above"),
     ]
 }
 
@@ -591,10 +620,13 @@ fn prepare(h: &Home) {
         "",
     );
     assert_eq!(setup.code, 0, "preparing pass and KeePassXC: {setup:#?}");
-    // the README's ~/.aws/config
+    // the README's ~/.aws/config, and its first askpass rule
     for (lang, body) in readme_blocks() {
         if lang == "ini" {
             h.write(".aws/config", &body);
+        }
+        if lang == "toml" && body.contains("[[askpass.rule]]") && !h.p("readme-askpass.toml").exists() {
+            h.write("readme-askpass.toml", &body);
         }
     }
     for (i, name) in ["one", "two"].iter().enumerate() {
@@ -683,5 +715,5 @@ fn every_shell_line_of_installing_usage_and_recipes_runs() {
     for (line, why) in &not_run {
         eprintln!("not run: {line}: {why}");
     }
-    assert_eq!(not_run.len(), 3, "{not_run:?}");
+    assert_eq!(not_run.len(), 6, "{not_run:?}");
 }
