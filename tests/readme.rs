@@ -559,7 +559,7 @@ fn steps() -> Vec<Step> {
             assert!(h.p("bin").is_dir() && h.p(".cache").is_dir());
         }),
         step("printf '[account.nersc]\\nname = \"LinOTP:TOTP0001A2B3\"\\nprepend_cmd = \"pass show nersc/password\"\\n' >> ~/.config/ykotp/config.toml")
-            .setup(&format!("ykotp put --uri 'otpauth://totp/LinOTP:TOTP0001A2B3?secret={OTHER}&issuer=LinOTP'"))
+            .setup(&format!("ykotp put -f --uri 'otpauth://totp/LinOTP:TOTP0001A2B3?secret={OTHER}&issuer=LinOTP'"))
             .expect(|h, o| {
                 ok(o);
                 assert!(list(h).contains("LinOTP:TOTP0001A2B3\n"));
@@ -703,10 +703,13 @@ fn prepare(h: &Home) {
         "",
     );
     assert_eq!(setup.code, 0, "preparing pass and KeePassXC: {setup:#?}");
-    // the README's ~/.aws/config
+    // the README's ~/.aws/config, and its first askpass rule
     for (lang, body) in readme_blocks() {
         if lang == "ini" {
             h.write(".aws/config", &body);
+        }
+        if lang == "toml" && body.contains("[[askpass.rule]]") && !h.p("readme-askpass.toml").exists() {
+            h.write("readme-askpass.toml", &body);
         }
     }
     for (i, name) in ["one", "two"].iter().enumerate() {
@@ -795,5 +798,5 @@ fn every_shell_line_of_installing_usage_and_recipes_runs() {
     for (line, why) in &not_run {
         eprintln!("not run: {line}: {why}");
     }
-    assert_eq!(not_run.len(), 3, "{not_run:?}");
+    assert_eq!(not_run.len(), 6, "{not_run:?}");
 }
