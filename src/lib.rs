@@ -13,12 +13,15 @@
 
 pub mod apdu;
 pub mod cli;
+pub mod discovery;
 pub mod management;
 pub mod migration;
 pub mod oath;
 pub mod otp;
 pub mod private_file;
 pub mod tlv;
+#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
 pub mod transcript;
 pub mod transport;
 pub mod virtual_key;

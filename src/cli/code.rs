@@ -1,7 +1,7 @@
 //! `ykotp code`: one account's code alone on stdout, or a table of all of them.
 
 use super::config::Config;
-use super::device::{self, Link, Needs};
+use super::device::{self, KeyCtx, Link, Needs};
 use super::output;
 use super::prompt;
 use super::report::{CliError, Exit};
@@ -67,6 +67,8 @@ impl AsRef<Credential> for CalculatedEntry {
 /// One code as `--json` prints it.
 #[derive(serde::Serialize)]
 pub struct CodeJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
     id: String,
     issuer: Option<String>,
     name: String,
@@ -84,6 +86,7 @@ impl CodeJson {
     fn new(c: &Credential, code: Option<&Code>) -> Self {
         let totp = c.oath_type == OathType::Totp;
         CodeJson {
+            key: None,
             id: c.id_str(),
             issuer: c.issuer.clone(),
             name: c.name.clone(),
@@ -109,10 +112,7 @@ impl CodeJson {
 pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
     let start = a.at.unwrap_or_else(now);
     let Some(typed) = &a.query else {
-        return device::with_key(g, Needs::default(), |_, s| {
-            device::unlock(g, s)?;
-            print_all(g, a, s.calculate_all_codes(start)?)
-        });
+        return all_codes(g, a, start);
     };
     let config = Config::load(g.config.as_deref())?;
     let account = config.account(typed).cloned().unwrap_or_default();
@@ -128,7 +128,7 @@ pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
         soft_codes(a, &query, cmd, start)
     } else {
         match key_codes(g, a, &query, start) {
-            Err(e) if fallback.is_some() && matches!(e.exit, Exit::Pcsc | Exit::NoKey | Exit::NoMatch) => {
+            Err(e) if fallback.is_some() && e.key_absent => {
                 output::status(&format!(
                     "no key holding \"{query}\" is present ({}); computing the code in software from fallback_cmd",
                     e.message
@@ -161,30 +161,68 @@ struct Codes {
     software: bool,
 }
 
+/// The codes from every key holding the account: computed on each, printed once when
+/// they agree (a backup key holding the same secret), an error naming the keys if not.
 fn key_codes(g: &Global, a: &CodeArgs, query: &str, start: u64) -> Result<Codes, CliError> {
+    let keys = device::keys(g)?;
     let mut start = start;
     loop {
-        let step = device::with_key_holding(g, query, a.show_hidden, |_, s| {
-            device::unlock(g, s)?;
-            let entries = s.calculate_all(start)?;
-            let entry = pick(&entries, query, a.show_hidden)?;
-            let cred = &entry.credential;
-            let t = choose_window(a, start, u64::from(cred.period.max(1)), cred.oath_type, &cred.id_str())?;
-            if t > start && a.at.is_none() {
-                // wait with the key released, so other programs can use it meanwhile
-                return Ok(Err(t));
-            }
-            let codes = codes_for(s, a, entry, start, t)?;
-            Ok(Ok(Codes { credential: cred.clone(), codes, software: false }))
-        })?;
-        match step {
-            Ok(codes) => return Ok(codes),
-            Err(t) => {
-                std::thread::sleep(Duration::from_secs(t.saturating_sub(now())));
-                start = t;
+        // the window is chosen once, on the first key, so --min-valid and --fresh speak once
+        let mut window = None;
+        let found = keys.find(
+            query,
+            a.show_hidden,
+            start,
+            |s| device::unlock(g, s),
+            |_, s, entries| {
+                let entry = pick(&entries, query, a.show_hidden)?;
+                let cred = &entry.credential;
+                let t = match window {
+                    Some(t) => t,
+                    None => *window.insert(choose_window(a, start, u64::from(cred.period.max(1)), cred.oath_type, &cred.id_str())?),
+                };
+                if t > start && a.at.is_none() {
+                    // wait with the key released, so other programs can use it meanwhile
+                    return Ok(Err(t));
+                }
+                let codes = codes_for(s, a, entry, start, t)?;
+                Ok(Ok(Codes { credential: cred.clone(), codes, software: false }))
+            },
+        )?;
+        if let Some(t) = window.filter(|t| *t > start && a.at.is_none()) {
+            std::thread::sleep(Duration::from_secs(t.saturating_sub(now())));
+            start = t;
+            continue;
+        }
+        let mut results: Vec<(KeyCtx, Codes)> = Vec::new();
+        for (key, step) in found.holders {
+            // every holder chose the same window, so none asked to wait
+            if let Ok(codes) = step {
+                results.push((key, codes));
             }
         }
+        return agree(&keys, query, found.searched, results);
     }
+}
+
+/// One answer from the keys holding `query`, if they agree.
+fn agree(keys: &crate::discovery::Keys, query: &str, searched: usize, mut results: Vec<(KeyCtx, Codes)>) -> Result<Codes, CliError> {
+    let Some((_, first)) = results.first() else {
+        return Err(CliError::no_account(query, searched));
+    };
+    let same =
+        |c: &Codes| c.credential.id == first.credential.id && c.codes.iter().map(|x| &x.value).eq(first.codes.iter().map(|x| &x.value));
+    if results.iter().all(|(_, c)| same(c)) {
+        return Ok(results.swap_remove(0).1);
+    }
+    let holders: Vec<&KeyCtx> = results.iter().map(|(k, _)| k).collect();
+    let described = device::describe(keys, &holders);
+    let (exit, message) = if results.iter().all(|(_, c)| c.credential.id == first.credential.id) {
+        (Exit::Mismatch, format!("the {} keys holding \"{}\" give different codes", results.len(), first.credential.id_str()))
+    } else {
+        (Exit::Ambiguous, format!("\"{query}\" matches different accounts on {} keys; give more of the name", results.len()))
+    };
+    Err(CliError::on_keys(exit, message, &described))
 }
 
 /// The software engine, from the backup secret that `cmd` prints.
@@ -328,22 +366,47 @@ fn print_codes(g: &Global, c: &Codes, prefix: Option<&str>) -> Result<(), CliErr
     })
 }
 
-fn print_all(g: &Global, a: &CodeArgs, entries: Vec<CalculatedEntry>) -> Result<(), CliError> {
-    let mut shown: Vec<&CalculatedEntry> = entries.iter().filter(|e| a.show_hidden || !e.credential.is_hidden()).collect();
-    shown.sort_by_key(|e| e.credential.sort_key());
+/// Every code: one key's table, or with several keys attached and none chosen, one
+/// table with a column saying which key.
+fn all_codes(g: &Global, a: &CodeArgs, start: u64) -> Result<(), CliError> {
+    let keys = device::keys(g)?;
+    if !keys.selection().is_open() || keys.cards_present()? <= 1 {
+        return keys.with_one(Needs::default(), |_, s| {
+            device::unlock(g, s)?;
+            print_all(g, a, vec![(None, s.calculate_all_codes(start)?)])
+        });
+    }
+    let each = keys.each(Needs { serial: true }, |_, s| -> Result<_, CliError> {
+        device::unlock(g, s)?;
+        Ok(s.calculate_all_codes(start)?)
+    })?;
+    let several = each.len() > 1;
+    print_all(g, a, each.into_iter().map(|(k, e)| (several.then(|| device::key_label(&k)), e)).collect())
+}
+
+fn print_all(g: &Global, a: &CodeArgs, keys: Vec<(Option<String>, Vec<CalculatedEntry>)>) -> Result<(), CliError> {
+    let mut shown: Vec<(&Option<String>, &CalculatedEntry)> = keys
+        .iter()
+        .flat_map(|(k, entries)| entries.iter().filter(|e| a.show_hidden || !e.credential.is_hidden()).map(move |e| (k, e)))
+        .collect();
+    // ykman's order; with several keys, the same account on each key side by side
+    shown.sort_by_key(|(k, e)| (e.credential.sort_key(), *k));
     if g.json {
-        let rows: Vec<CodeJson> = shown.iter().map(|e| CodeJson::new(&e.credential, e.code.as_ref())).collect();
+        let rows: Vec<CodeJson> =
+            shown.iter().map(|(k, e)| CodeJson { key: (*k).clone(), ..CodeJson::new(&e.credential, e.code.as_ref()) }).collect();
         return output::json(&rows);
     }
     let rows: Vec<Vec<String>> = shown
         .iter()
-        .map(|e| {
+        .map(|(k, e)| {
             let code = match (&e.code, e.credential.oath_type) {
                 (Some(c), _) => c.value.clone(),
                 (None, OathType::Hotp) => "[HOTP]".into(),
                 (None, OathType::Totp) => "[touch]".into(),
             };
-            vec![e.credential.id_str(), code]
+            let mut row: Vec<String> = k.iter().cloned().collect();
+            row.extend([e.credential.id_str(), code]);
+            row
         })
         .collect();
     output::table(&rows)

@@ -17,7 +17,7 @@ pub fn map_error(e: pcsc::Error) -> TransportError {
         // pcscd answers a protocol mismatch while another program's reset is still under way
         E::ResetCard | E::ProtoMismatch => TransportError::CardReset,
         E::NoAccess | E::SecurityViolation => TransportError::AccessDenied,
-        other => TransportError::Pcsc(other.to_string()),
+        other => TransportError::Pcsc(other),
     }
 }
 

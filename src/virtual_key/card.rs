@@ -84,14 +84,14 @@ fn lock(path: &Path) -> Result<std::fs::File, TransportError> {
         .write(true)
         .mode(0o600)
         .open(&lock_path)
-        .map_err(|e| TransportError::Io(format!("cannot open {}: {e}", lock_path.display())))?;
+        .map_err(|e| TransportError::io(format!("cannot open {}", lock_path.display()), e))?;
     let start = std::time::Instant::now();
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(file),
             Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < lock_wait() => std::thread::sleep(Duration::from_millis(20)),
             Err(std::fs::TryLockError::WouldBlock) => return Err(TransportError::Busy),
-            Err(std::fs::TryLockError::Error(e)) => return Err(TransportError::Io(format!("cannot lock {}: {e}", lock_path.display()))),
+            Err(std::fs::TryLockError::Error(e)) => return Err(TransportError::io(format!("cannot lock {}", lock_path.display()), e)),
         }
     }
 }
@@ -101,7 +101,7 @@ impl VirtualCard {
     /// Waits (a while) for another process using the same file.
     pub fn open(path: &Path, touch: Option<TouchPolicy>) -> Result<Self, TransportError> {
         let lock = lock(path)?;
-        let io = |e: store::StoreError| TransportError::Io(e.to_string());
+        let io = |e: store::StoreError| TransportError::io("the virtual key cannot be used", e);
         let state = match store::load(path).map_err(io)? {
             Some(s) => s,
             None => {
@@ -125,7 +125,7 @@ impl Transport for VirtualCard {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         let response = self.key.process(command, &mut self.env);
         if self.key.take_dirty() {
-            store::save(&self.path, &self.key.state).map_err(|e| TransportError::Io(e.to_string()))?;
+            store::save(&self.path, &self.key.state).map_err(|e| TransportError::io("the virtual key cannot be used", e))?;
         }
         Ok(response)
     }
