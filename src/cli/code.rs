@@ -58,12 +58,6 @@ pub fn parse_time(s: &str) -> Result<u64, String> {
     u64::try_from(t.unix_timestamp()).map_err(|_| format!("\"{s}\" is before 1970"))
 }
 
-impl AsRef<Credential> for CalculatedEntry {
-    fn as_ref(&self) -> &Credential {
-        &self.credential
-    }
-}
-
 /// One code as `--json` prints it.
 #[derive(serde::Serialize)]
 pub struct CodeJson {

@@ -76,15 +76,13 @@ fn lock_wait() -> Duration {
 }
 
 fn lock(path: &Path) -> Result<std::fs::File, TransportError> {
-    use std::os::unix::fs::OpenOptionsExt;
     let lock_path = PathBuf::from(format!("{}.lock", path.display()));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(&lock_path)
-        .map_err(|e| TransportError::io(format!("cannot open {}", lock_path.display()), e))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    // the lock file holds nothing secret; 0600 keeps other users from taking the lock
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&lock_path).map_err(|e| TransportError::io(format!("cannot open {}", lock_path.display()), e))?;
     let start = std::time::Instant::now();
     loop {
         match file.try_lock() {
