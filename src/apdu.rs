@@ -1,9 +1,11 @@
 //! ISO 7816-4 command and response APDUs: encoding, decoding and status words.
 //!
-//! YKOATH uses plain CLA 00 commands. The client sends short APDUs (case 1 with no
-//! data, case 3 with data, never an Le), switching to the extended form only for
-//! data over 255 bytes. The card side must accept every form ykman and others send:
-//! short or extended Lc, with or without a trailing Le (protocol reference §1).
+//! YKOATH uses plain CLA 00 commands. A command that expects response data carries
+//! Le = 00 ("up to 256 bytes", ISO 7816-4 cases 2 and 4), as yubikit sends it: a card
+//! may read a missing Le as "send nothing". Commands that expect no data are cases 1
+//! and 3. The extended form is used only for data over 255 bytes. The card side must
+//! accept every form ykman and others send: short or extended Lc, with or without a
+//! trailing Le (protocol reference §1).
 
 use std::fmt;
 
@@ -20,36 +22,65 @@ pub struct CommandApdu {
     pub p2: u8,
     /// Command data (may hold secrets: `Debug` shows only its length).
     pub data: Vec<u8>,
+    /// The longest answer expected (Ne): `None` for none (no Le field), 256 for a short
+    /// `Le = 00`, 65536 for an extended `Le = 0000`.
+    pub le: Option<usize>,
 }
 
 impl fmt::Debug for CommandApdu {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CommandApdu({:02X} {:02X} {:02X} {:02X}, {} data bytes)", self.cla, self.ins, self.p1, self.p2, self.data.len())
+        write!(
+            f,
+            "CommandApdu({:02X} {:02X} {:02X} {:02X}, {} data bytes, Le {:?})",
+            self.cla,
+            self.ins,
+            self.p1,
+            self.p2,
+            self.data.len(),
+            self.le
+        )
     }
 }
 
 impl CommandApdu {
-    /// A command with CLA 00.
+    /// A command with CLA 00 that expects no response data (case 1 or 3).
     pub fn new(ins: u8, p1: u8, p2: u8, data: Vec<u8>) -> Self {
-        CommandApdu { cla: 0, ins, p1, p2, data }
+        CommandApdu { cla: 0, ins, p1, p2, data, le: None }
     }
 
-    /// The bytes on the wire: short form when the data fits in 255 bytes,
-    /// extended form (`00 LcHi LcLo`) otherwise.
+    /// A command with CLA 00 that expects response data: `Le = 00` (case 2 or 4).
+    pub fn expecting_data(ins: u8, p1: u8, p2: u8, data: Vec<u8>) -> Self {
+        CommandApdu { le: Some(256), ..CommandApdu::new(ins, p1, p2, data) }
+    }
+
+    /// The bytes on the wire: short form when the data fits in 255 bytes and Ne in 256,
+    /// extended form (`00 LcHi LcLo`, a 2-byte Le) otherwise.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(7 + self.data.len());
+        let mut out = Vec::with_capacity(9 + self.data.len());
         out.extend_from_slice(&[self.cla, self.ins, self.p1, self.p2]);
-        let n = self.data.len();
-        if n == 0 {
-            return out;
+        let n = self.data.len().min(0xFFFF);
+        let extended = n > 255 || self.le.is_some_and(|le| le > 256);
+        if n > 0 {
+            if extended {
+                out.push(0);
+                out.extend_from_slice(&(n as u16).to_be_bytes());
+            } else {
+                out.push(n as u8);
+            }
+            out.extend_from_slice(&self.data[..n]);
         }
-        if n <= 255 {
-            out.push(n as u8);
-        } else {
-            out.push(0);
-            out.extend_from_slice(&(n.min(0xFFFF) as u16).to_be_bytes());
+        if let Some(le) = self.le {
+            if extended {
+                if n == 0 {
+                    out.push(0);
+                }
+                // 65536 and over encode as 0000
+                out.extend_from_slice(&(le.min(0x1_0000) as u16).to_be_bytes());
+            } else {
+                // 256 encodes as 00
+                out.push(le as u8);
+            }
         }
-        out.extend_from_slice(&self.data[..n.min(0xFFFF)]);
         out
     }
 
@@ -86,7 +117,8 @@ impl CommandApdu {
                 }
             }
         };
-        Ok(ParsedCommand { apdu: CommandApdu { cla: header[0], ins: header[1], p1: header[2], p2: header[3], data: data.to_vec() }, le })
+        let apdu = CommandApdu { cla: header[0], ins: header[1], p1: header[2], p2: header[3], data: data.to_vec(), le };
+        Ok(ParsedCommand { apdu, le })
     }
 }
 
@@ -249,6 +281,29 @@ mod tests {
         assert_eq!(CommandApdu::parse(&hex::decode("00a500000000").unwrap()), Err(ApduError::LengthMismatch));
         let p = CommandApdu::parse(&hex::decode("00a50000000100").unwrap()).unwrap();
         assert_eq!((p.apdu.data.len(), p.le), (0, Some(256)));
+    }
+
+    #[test]
+    fn le_00_for_commands_that_expect_data() {
+        // case 2: LIST as yubikit sends it
+        let list = CommandApdu::expecting_data(0xA1, 0, 0, vec![]);
+        assert_eq!(list.encode(), [0x00, 0xA1, 0x00, 0x00, 0x00]);
+        // case 4: SELECT with Le
+        let select = CommandApdu::expecting_data(0xA4, 0x04, 0x00, vec![0xA0, 0, 0, 5, 0x27, 0x21, 1]);
+        assert_eq!(hex::encode(select.encode()), "00a4040007a000000527210100");
+        for c in [list, select] {
+            let parsed = CommandApdu::parse(&c.encode()).unwrap();
+            assert_eq!((parsed.le, &parsed.apdu), (Some(256), &c));
+        }
+        // extended data takes an extended Le: 0100 for 256, 0000 for 65536
+        let long = CommandApdu::expecting_data(0x01, 0, 0, vec![7; 300]);
+        let wire = long.encode();
+        assert_eq!(&wire[wire.len() - 2..], &[1, 0]);
+        assert_eq!(CommandApdu::parse(&wire).unwrap().apdu, long);
+        let most = CommandApdu { le: Some(65536), ..long };
+        let wire = most.encode();
+        assert_eq!(&wire[wire.len() - 2..], &[0, 0]);
+        assert_eq!(CommandApdu::parse(&wire).unwrap().apdu, most);
     }
 
     #[test]

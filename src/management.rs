@@ -4,7 +4,7 @@
 use crate::apdu::{CommandApdu, Sw};
 use crate::oath::proto::{ins, Version, MGMT_AID};
 use crate::tlv;
-use crate::transport::{exchange, Transport, TransportError};
+use crate::transport::{exchange_with, Transport, TransportError, Wait, INS_GET_RESPONSE};
 
 /// What GET DEVICE INFO tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,11 +33,13 @@ pub fn parse_device_info(data: &[u8]) -> Option<DeviceInfo> {
 /// Reads the serial and version; `Ok(None)` when the card has no management applet.
 /// It leaves the management applet selected: select OATH again afterwards.
 pub fn read_device_info(t: &mut dyn Transport) -> Result<Option<DeviceInfo>, TransportError> {
-    let select = exchange(t, &CommandApdu::new(ins::SELECT, 0x04, 0x00, MGMT_AID.to_vec()))?;
+    // the management applet continues `61xx` with ISO GET RESPONSE, as yubikit does
+    let mut send = |c: CommandApdu| exchange_with(t, &c, INS_GET_RESPONSE, Wait::Answer).map(|a| a.response);
+    let select = send(CommandApdu::expecting_data(ins::SELECT, 0x04, 0x00, MGMT_AID.to_vec()))?;
     if select.sw != Sw::OK {
         return Ok(None);
     }
-    let info = exchange(t, &CommandApdu::new(ins::GET_DEVICE_INFO, 0, 0, vec![]))?;
+    let info = send(CommandApdu::expecting_data(ins::GET_DEVICE_INFO, 0, 0, vec![]))?;
     Ok(if info.sw == Sw::OK { parse_device_info(&info.data) } else { None })
 }
 

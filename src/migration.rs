@@ -85,7 +85,9 @@ fn parse_account(mut input: &[u8]) -> Result<CredentialData, MigrationError> {
         }
     }
     let secret = Secret::new(secret);
-    // the name may carry "issuer:" itself, with or without an issuer field
+    // the name may carry "issuer:" itself, with or without an issuer field. Unlike an
+    // otpauth label, a different prefix is not a conflict: the export cannot be edited,
+    // and Google Authenticator itself shows such an account as issuer + the whole name.
     let (issuer, name) = match name.split_once(':') {
         Some((i, n)) if issuer.is_empty() || i == issuer => (i.trim().to_owned(), n.trim().to_owned()),
         _ => (issuer, name),

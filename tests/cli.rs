@@ -90,6 +90,31 @@ fn consecutive_and_min_valid() {
 }
 
 #[test]
+fn min_valid_longer_than_the_period_is_a_usage_error() {
+    let y = with_aws();
+    y.run(&["code", "aws", "--min-valid", "31"]).fails(2, "--min-valid 31 is longer than \"aws\"'s whole period of 30s");
+    // the whole period is allowed: it waits only at the very start of no window
+    assert_eq!(y.run(&["code", "aws", "--at", "30", "--min-valid", "30"]).ok(), format!("{}\n", soft_totp(DEMO_B32, 30, 30, 6)));
+}
+
+#[test]
+fn clip_without_a_clipboard_is_a_clear_error() {
+    let y = with_aws();
+    let mut c = y.bare();
+    c.env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").args(["--reader", &y.reader, "code", "aws", "--clip"]);
+    let out = exec(c, None);
+    out.fails(1, "cannot copy to the clipboard: there is no clipboard here");
+    assert!(out.stderr.contains("hint: without --clip the code is printed"), "{out:?}");
+    y.run(&["code", "--clip"]).fails(2, "--clip copies one account's code");
+    let both = y.run(&["code", "aws", "--clip", "--json"]);
+    assert_eq!(both.code, 2, "{both:?}");
+    assert!(both.stderr.contains("'--clip[=<SECONDS>]' cannot be used with '--json'"), "{both:?}");
+    let mut c = y.bare();
+    c.env("YKOTP_CLIP_TIME", "soon").args(["--reader", &y.reader, "code", "aws", "--clip"]);
+    exec(c, None).fails(2, "YKOTP_CLIP_TIME=\"soon\" is not a number");
+}
+
+#[test]
 fn periods_digits_algorithms_and_steam() {
     let y = Ykotp::virtual_key();
     y.run_in(&["put", "slow", "-", "-P", "60", "--digits", "8"], Some(RFC_SEED_B32)).ok();
@@ -202,7 +227,8 @@ fn full_key_and_firmware_limits() {
     for i in 1..32 {
         y.run_in(&["put", &format!("n{i:02}"), "-"], Some(DEMO_B32)).ok();
     }
-    y.run_in(&["put", "one-more", "-"], Some(DEMO_B32)).fails(11, "the key is full: 32 of 32 accounts used");
+    // the key's own 6A84 says it is full
+    y.run_in(&["put", "one-more", "-"], Some(DEMO_B32)).fails(11, "the key has no space left for another account");
     // overwriting on a full key is still possible
     y.run_in(&["put", "a", "-", "-f"], Some(RFC_SEED_B32)).ok();
 }
@@ -215,7 +241,9 @@ fn sixty_four_accounts_from_firmware_5_7() {
     for i in 0..64 {
         y.run_in(&["put", &format!("n{i:02}"), "-"], Some(DEMO_B32)).ok();
     }
-    y.run_in(&["put", "one-more", "-"], Some(DEMO_B32)).fails(11, "64 of 64");
+    y.run_in(&["put", "one-more", "-"], Some(DEMO_B32)).fails(11, "the key has no space left");
+    let info = y.run(&["info"]);
+    assert!(info.ok().contains("64 of 64"), "{info:?}");
 }
 
 #[test]

@@ -79,7 +79,11 @@ fn touch_prompt_goes_to_the_terminal_when_output_is_captured() {
     c.args(["-qec", &inner, "/dev/null"]).env_remove("YKOTP_NO_TTY").env("HOME", y.dir.path());
     let terminal = exec(c, None);
     assert_eq!(terminal.code, 0, "{terminal:?}");
-    assert!(terminal.stdout.contains("Touch your YubiKey..."), "the prompt did not reach the terminal: {terminal:?}");
+    // it says how long the key waits, and is erased once the key answered
+    assert!(
+        terminal.stdout.contains("Touch your YubiKey (it waits 15 s)...\r\x1b[2K"),
+        "the prompt did not reach the terminal: {terminal:?}"
+    );
     assert_eq!(std::fs::read_to_string(&out).unwrap(), format!("{}\n", soft_totp(DEMO_B32, T, 30, 6)));
     assert_eq!(std::fs::read_to_string(&err).unwrap(), "");
     // and with no terminal at all, it goes to stderr and nothing waits

@@ -190,6 +190,34 @@ fn resets_by_another_program_between_commands() {
 }
 
 #[test]
+#[ignore = "needs pcscd without keys: run by scripts/test"]
+fn right_after_a_pull_every_command_says_no_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("key.json");
+    let y = Ykotp::reader(&format!("virtual:{}", state.display()));
+    y.run_in(&["put", "a", "-"], Some(DEMO_B32)).ok();
+    for _ in 0..3 {
+        let card = serve(&state, &[]);
+        let code = spawn(&["code", "a"], None);
+        let first = finish(code);
+        clean(&first, &[4]);
+        pull(card);
+        // pcscd takes a few seconds to forget the card; in between it answers with
+        // transaction errors. Each of them is the documented "no key", exit 4, with a hint.
+        let start = Instant::now();
+        let mut seen_no_key_found = false;
+        while start.elapsed() < Duration::from_secs(7) && !seen_no_key_found {
+            let out = finish(spawn(&["code", "a"], None));
+            out.fails(4, "");
+            assert!(out.stderr.contains("ykotp: hint: "), "{out:?}");
+            assert!(!out.stderr.contains("PC/SC error"), "{out:?}");
+            seen_no_key_found = out.stderr.contains("no YubiKey found");
+        }
+        assert!(seen_no_key_found, "pcscd never stopped listing the pulled card");
+    }
+}
+
+#[test]
 #[ignore = "kills pcscd: run alone, last, by scripts/test"]
 fn pcscd_killed_in_the_middle_of_a_command() {
     let pid = std::env::var("YKOTP_TEST_PCSCD_PID").expect("scripts/test sets YKOTP_TEST_PCSCD_PID");

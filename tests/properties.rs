@@ -6,11 +6,27 @@ use ykotp::oath::proto;
 use ykotp::virtual_key::state::{KeyState, DEFAULT_VERSION};
 use ykotp::virtual_key::{CardEnv, VirtualKey};
 
-/// The issue asks for at least 100,000 random inputs per parser.
+/// Random inputs per parser when `PROPTEST_CASES` is not set: the hardening issue asked
+/// for at least 100,000. `PROPTEST_CASES` lowers it for quick runs (mutation testing)
+/// or raises it for long ones.
 const CASES: u32 = 100_000;
 
-fn config(cases: u32) -> ProptestConfig {
+fn cases_from(env: Option<&str>) -> u32 {
+    env.and_then(|v| v.trim().parse().ok()).filter(|&n| n > 0).unwrap_or(CASES)
+}
+
+fn config() -> ProptestConfig {
+    let cases = cases_from(std::env::var("PROPTEST_CASES").ok().as_deref());
     ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+}
+
+#[test]
+fn proptest_cases_follows_the_environment() {
+    assert_eq!(cases_from(None), CASES);
+    assert_eq!(cases_from(Some("250")), 250);
+    assert_eq!(cases_from(Some("2000000")), 2_000_000);
+    assert_eq!(cases_from(Some("lots")), CASES);
+    assert_eq!(cases_from(Some("0")), CASES);
 }
 
 fn bytes() -> impl Strategy<Value = Vec<u8>> {
@@ -24,7 +40,7 @@ fn uri_like() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(config(CASES))]
+    #![proptest_config(config())]
 
     #[test]
     fn apdu_parsers_never_panic(b in bytes()) {
@@ -86,7 +102,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(CASES))]
+    #![proptest_config(config())]
 
     #[test]
     fn command_apdus_round_trip(ins in any::<u8>(), p1 in any::<u8>(), p2 in any::<u8>(), data in proptest::collection::vec(any::<u8>(), 0..400)) {
@@ -141,7 +157,7 @@ fn command() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(config(CASES))]
+    #![proptest_config(config())]
 
     #[test]
     fn virtual_key_state_stays_valid(stream in proptest::collection::vec(command(), 1..30), seed in any::<u64>()) {

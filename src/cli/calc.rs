@@ -23,9 +23,13 @@ pub struct CalcArgs {
     /// Compute for this time instead of now: unix seconds or RFC 3339
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<u64>,
-    /// Also the next N codes; with --verify, how far to search on each side
+    /// oathtool's -w: this code and the next N (N+1 in all); with --verify, how far to
+    /// search on each side
     #[arg(short, long, value_name = "N", default_value_t = 0)]
     window: u64,
+    /// N codes in all, one per line, as `ykotp code --consecutive N` prints them
+    #[arg(long, value_name = "N", conflicts_with_all = ["window", "verify"], value_parser = clap::value_parser!(u64).range(1..=10))]
+    consecutive: Option<u64>,
     /// Steam Guard's 5-character codes
     #[arg(long)]
     steam: bool,
@@ -35,9 +39,9 @@ pub struct CalcArgs {
 }
 
 /// The credential the arguments describe (secret from wherever it was given).
-fn credential(a: &CalcArgs) -> Result<CredentialData, CliError> {
+fn credential(a: &CalcArgs) -> Result<(CredentialData, bool), CliError> {
     let bad = |e: crate::oath::credential::CredentialError| CliError::new(Exit::Usage, e.to_string());
-    let mut data = a.source.credential(&a.params)?;
+    let (mut data, from_uri) = a.source.credential(&a.params, crate::oath::credential::NameSources::default())?;
     if a.steam {
         data.issuer = Some("Steam".into());
     }
@@ -45,7 +49,7 @@ fn credential(a: &CalcArgs) -> Result<CredentialData, CliError> {
         data.name = "calc".into();
     }
     data.validate().map_err(bad)?;
-    Ok(data)
+    Ok((data, from_uri))
 }
 
 #[derive(serde::Serialize)]
@@ -61,14 +65,16 @@ struct Row {
 
 /// Runs `calc`.
 pub fn run(g: &Global, a: &CalcArgs) -> Result<(), CliError> {
-    let data = credential(a)?;
+    let (data, from_uri) = credential(a)?;
     let t = a.at.unwrap_or_else(now);
-    let counter =
-        if data.oath_type == OathType::Hotp && a.source.uri.is_some() && a.counter == 0 { u64::from(data.counter) } else { a.counter };
+    let counter = if data.oath_type == OathType::Hotp && from_uri && a.counter == 0 { u64::from(data.counter) } else { a.counter };
     if let Some(otp) = &a.verify {
         return verify(&data, otp.trim(), t, a.t0, counter, a.window);
     }
-    let rows: Vec<Row> = (0..=a.window)
+    // one meaning per flag: --consecutive counts codes (as in `code`), --window counts
+    // the codes after this one (as oathtool's -w does)
+    let count = a.consecutive.unwrap_or(a.window + 1);
+    let rows: Vec<Row> = (0..count)
         .map(|k| match data.oath_type {
             OathType::Totp => {
                 let at = t + k * u64::from(data.period);

@@ -42,7 +42,7 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<(), CliError> {
         return Err(CliError::new(Exit::Usage, format!("no backup secret to check for \"{}\"", a.name))
             .hint("give one with --secret-cmd 'pass show …', --secret-file FILE or `-` (stdin), or set fallback_cmd in the config"));
     }
-    let text = secret::Source { positional: a.secret.as_deref(), command, file: a.secret_file.as_deref() }.read()?;
+    let text = secret::Source { positional: a.secret.as_deref(), command, file: a.secret_file.as_deref(), ..Default::default() }.read()?;
     let t = now();
     let keys = device::keys(g)?;
     let found = keys.find(
@@ -55,20 +55,23 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<(), CliError> {
             let cred = &entry.credential;
             let algorithm =
                 s.list()?.into_iter().find(|c| c.id == cred.id).and_then(|c| c.algorithm).unwrap_or(crate::otp::Algorithm::Sha1);
-            let backup = backup(&text, cred.oath_type, algorithm, entry.digits, cred.period)?;
-            if backup.oath_type != cred.oath_type {
+            let backup_type = backup(&text, cred.oath_type, algorithm, 6, cred.period)?.oath_type;
+            if backup_type != cred.oath_type {
                 return Ok((
                     cred.id_str(),
-                    Verdict::Differs(format!("the backup is {} but the key's account is {}", backup.oath_type, cred.oath_type)),
+                    Verdict::Differs(format!("the backup is {backup_type} but the key's account is {}", cred.oath_type)),
                 ));
             }
             let key_code = match &entry.code {
                 Some(c) => c.clone(),
                 None => calculate_with_prompt(s, cred, t)?,
             };
+            // a card without CALCULATE ALL says the digits only through the code itself
+            let digits = if entry.digits == 0 { key_code.value.len() as u8 } else { entry.digits };
+            let backup = backup(&text, cred.oath_type, algorithm, digits, cred.period)?;
             let verdict = match cred.oath_type {
                 OathType::Totp if backup.soft_code(t, 0, 0) == key_code.value => Verdict::Same(None),
-                OathType::Totp => Verdict::Differs(describe(&backup, algorithm, entry.digits, cred.period)),
+                OathType::Totp => Verdict::Differs(describe(&backup, algorithm, digits, cred.period)),
                 OathType::Hotp => {
                     output::status("checking a HOTP account used up one of its codes");
                     match (a.counter..=a.counter.saturating_add(a.window)).find(|c| backup.soft_code(0, 0, *c) == key_code.value) {

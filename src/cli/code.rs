@@ -5,7 +5,7 @@ use super::device::{self, KeyCtx, Link, Needs};
 use super::output;
 use super::prompt;
 use super::report::{CliError, Exit};
-use super::{fresh, secret, Global};
+use super::{clip, countdown, fresh, secret, table, Global};
 use crate::oath::search::search;
 use crate::oath::{CalculatedEntry, Credential, CredentialData, OathType, Session};
 use crate::otp::Code;
@@ -23,7 +23,8 @@ pub struct CodeArgs {
     /// Compute for this time instead of now: unix seconds or RFC 3339
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<u64>,
-    /// Print the codes of N successive windows, one per line (AWS MFA enrolment needs 2)
+    /// N codes in all: this window's and the next N-1, one per line (AWS MFA enrolment
+    /// needs 2; `calc --window N` is oathtool's meaning, N+1 codes)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10))]
     consecutive: u32,
     /// If fewer than SECONDS are left in the current window, wait for the next one
@@ -41,6 +42,34 @@ pub struct CodeArgs {
     /// Never print the same TOTP code twice: wait for the next window if this one's was printed
     #[arg(long)]
     fresh: bool,
+    /// Copy the code to the clipboard instead of printing it, and clear it after SECONDS
+    /// (default: $YKOTP_CLIP_TIME, else 45) if the clipboard still holds it
+    #[arg(short, long, value_name = "SECONDS", num_args = 0..=1, require_equals = true,
+          conflicts_with_all = ["json", "consecutive"], value_parser = clap::value_parser!(u64).range(1..))]
+    clip: Option<Option<u64>>,
+    /// Set by `askpass` for rules that answer the code alone
+    #[arg(skip)]
+    no_prepend: bool,
+}
+
+impl CodeArgs {
+    /// What `askpass` asks of `code`: one account's code, never one printed before
+    /// (`--fresh`), with the account's `prepend_cmd` in front or without.
+    pub fn for_login(query: &str, min_valid: Option<u64>, with_prepend: bool) -> Self {
+        CodeArgs {
+            query: Some(query.to_owned()),
+            show_hidden: false,
+            at: None,
+            consecutive: 1,
+            min_valid,
+            prepend_cmd: None,
+            soft: false,
+            no_fallback: false,
+            fresh: true,
+            no_prepend: !with_prepend,
+            clip: None,
+        }
+    }
 }
 
 /// The clock, read once at the edge.
@@ -105,38 +134,71 @@ impl CodeJson {
 /// Runs `code`.
 pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
     let start = a.at.unwrap_or_else(now);
+    let clip_secs = a.clip.map(clip::seconds).transpose()?;
     let Some(typed) = &a.query else {
+        if clip_secs.is_some() {
+            return Err(CliError::new(Exit::Usage, "--clip copies one account's code: name the account"));
+        }
         return all_codes(g, a, start);
     };
     let config = Config::load(g.config.as_deref())?;
     let account = config.account(typed).cloned().unwrap_or_default();
     let query = account.name.clone().unwrap_or_else(|| typed.clone());
     // the password first: its command may ask for a passphrase, and the key waits for no one
-    let prefix = match a.prepend_cmd.as_deref().or(account.prepend_cmd.as_deref()) {
+    let prefix = match a.prepend_cmd.as_deref().or(account.prepend_cmd.as_deref()).filter(|_| !a.no_prepend) {
         Some(cmd) => Some(secret::run_command(cmd, "prepend")?),
         None => None,
     };
     let fallback = account.fallback_cmd.as_deref().filter(|_| !a.no_fallback);
-    let result = if a.soft {
-        let cmd = fallback.ok_or_else(|| no_fallback_cmd(typed, &config))?;
-        soft_codes(a, &query, cmd, start)
-    } else {
+    let compute = |start: u64| -> Result<Codes, NoCode> {
+        if a.soft {
+            let cmd = fallback.ok_or_else(|| no_fallback_cmd(typed, &config))?;
+            return soft_codes(a, &query, cmd, start).map_err(Failed);
+        }
         match key_codes(g, a, &query, start) {
-            Err(e) if fallback.is_some() && e.key_absent => {
+            Err(Failed(e)) if fallback.is_some() && e.key_absent => {
                 output::status(&format!(
                     "no key holding \"{query}\" is present ({}); computing the code in software from fallback_cmd",
                     e.message
                 ));
-                soft_codes(a, &query, fallback.unwrap_or_default(), start)
+                soft_codes(a, &query, fallback.unwrap_or_default(), start).map_err(Failed)
             }
             other => other,
         }
-    }?;
-    print_codes(g, &result, prefix.as_deref().map(|p| secret::first_line(p)))?;
-    if a.fresh && result.credential.oath_type == OathType::Totp {
+    };
+    let mut result = match compute(start) {
+        Err(Many(entries)) => return print_all(g, a, vec![(None, entries)], start),
+        Err(Failed(e)) => return Err(e),
+        Ok(r) => r,
+    };
+    // --fresh: record the steps, then print; a concurrent run that recorded them first
+    // sends us to a later window (choose_window waits for it)
+    let mut tries = 0;
+    while a.fresh && result.credential.oath_type == OathType::Totp {
         let period = u64::from(result.credential.period.max(1));
-        if let Some(last) = result.codes.last() {
-            fresh::remember(&result.credential.id_str(), period, last.valid_from / period)?;
+        let (Some(first), Some(last)) = (result.codes.first(), result.codes.last()) else { break };
+        if fresh::reserve(&result.credential.id_str(), period, first.valid_from / period, last.valid_from / period)? {
+            break;
+        }
+        tries += 1;
+        if tries > 10 {
+            return Err(CliError::new(Exit::Other, "other ykotp processes keep taking every new window (--fresh)"));
+        }
+        result = compute(a.at.map_or_else(now, |_| start)).map_err(NoCode::into_error)?;
+    }
+    let prefix = prefix.as_deref().map(|p| secret::first_line(p));
+    match clip_secs {
+        Some(secs) => {
+            let first = result.codes.first().map(|c| c.value.as_str()).unwrap_or_default();
+            clip::copy(&zeroize::Zeroizing::new(format!("{}{first}", prefix.unwrap_or_default())), secs)?;
+            prompt::info(&format!("ykotp: copied; the clipboard is cleared in {secs}s if it still holds the code"));
+        }
+        None => print_codes(g, &result, prefix)?,
+    }
+    if a.at.is_none() && result.credential.oath_type == OathType::Totp {
+        if let Some(first) = result.codes.first() {
+            let left = first.valid_to.saturating_sub(now());
+            prompt::info(&format!("ykotp: the code is valid for {left} more second{}", if left == 1 { "" } else { "s" }));
         }
     }
     Ok(())
@@ -148,6 +210,29 @@ fn no_fallback_cmd(typed: &str, config: &Config) -> CliError {
         .hint(format!("add [account.{typed}] with fallback_cmd = \"pass show …\" to {file} (see docs/config.md)"))
 }
 
+/// Why no single code came: several accounts match (shown as a table on a terminal), or
+/// an error.
+enum NoCode {
+    Many(Vec<CalculatedEntry>),
+    Failed(CliError),
+}
+use NoCode::{Failed, Many};
+
+impl NoCode {
+    fn into_error(self) -> CliError {
+        match self {
+            Failed(e) => e,
+            Many(m) => CliError::new(Exit::Ambiguous, format!("the query matches {} accounts; give more of the name", m.len())),
+        }
+    }
+}
+
+impl From<CliError> for NoCode {
+    fn from(e: CliError) -> Self {
+        Failed(e)
+    }
+}
+
 /// Codes and where they came from.
 struct Codes {
     credential: Credential,
@@ -157,7 +242,7 @@ struct Codes {
 
 /// The codes from every key holding the account: computed on each, printed once when
 /// they agree (a backup key holding the same secret), an error naming the keys if not.
-fn key_codes(g: &Global, a: &CodeArgs, query: &str, start: u64) -> Result<Codes, CliError> {
+fn key_codes(g: &Global, a: &CodeArgs, query: &str, start: u64) -> Result<Codes, NoCode> {
     let keys = device::keys(g)?;
     let mut start = start;
     loop {
@@ -169,7 +254,13 @@ fn key_codes(g: &Global, a: &CodeArgs, query: &str, start: u64) -> Result<Codes,
             start,
             |s| device::unlock(g, s),
             |_, s, entries| {
-                let entry = pick(&entries, query, a.show_hidden)?;
+                let entry = match pick(&entries, query, a.show_hidden) {
+                    // a person reading stdout gets the matches' codes to choose from
+                    Err(e) if e.exit == Exit::Ambiguous && table::stdout_is_terminal() && !g.json => {
+                        return Ok(Err(matching_codes(s, entries.clone(), query, a.show_hidden, start)?));
+                    }
+                    other => other?,
+                };
                 let cred = &entry.credential;
                 let t = match window {
                     Some(t) => t,
@@ -177,25 +268,27 @@ fn key_codes(g: &Global, a: &CodeArgs, query: &str, start: u64) -> Result<Codes,
                 };
                 if t > start && a.at.is_none() {
                     // wait with the key released, so other programs can use it meanwhile
-                    return Ok(Err(t));
+                    return Ok(Ok(None));
                 }
                 let codes = codes_for(s, a, entry, start, t)?;
-                Ok(Ok(Codes { credential: cred.clone(), codes, software: false }))
+                Ok(Ok(Some(Codes { credential: cred.clone(), codes, software: false })))
             },
         )?;
         if let Some(t) = window.filter(|t| *t > start && a.at.is_none()) {
-            std::thread::sleep(Duration::from_secs(t.saturating_sub(now())));
+            countdown::wait_until(t, "ykotp: next code in");
             start = t;
             continue;
         }
         let mut results: Vec<(KeyCtx, Codes)> = Vec::new();
         for (key, step) in found.holders {
-            // every holder chose the same window, so none asked to wait
-            if let Ok(codes) = step {
-                results.push((key, codes));
+            match step {
+                Err(many) => return Err(Many(many)),
+                Ok(Some(codes)) => results.push((key, codes)),
+                // every holder chose the same window: none waits once the first does not
+                Ok(None) => {}
             }
         }
-        return agree(&keys, query, found.searched, results);
+        return agree(&keys, query, found.searched, results).map_err(Failed);
     }
 }
 
@@ -219,6 +312,23 @@ fn agree(keys: &crate::discovery::Keys, query: &str, searched: usize, mut result
     Err(CliError::on_keys(exit, message, &described))
 }
 
+/// The entries matching `query`, with the codes CALCULATE ALL left out computed
+/// (never a touch or an HOTP counter).
+fn matching_codes(
+    s: &mut Session<Link<'_>>,
+    entries: Vec<CalculatedEntry>,
+    query: &str,
+    show_hidden: bool,
+    start: u64,
+) -> Result<Vec<CalculatedEntry>, CliError> {
+    let ids: Vec<Vec<u8>> = search(&entries, query, show_hidden).into_iter().map(|e| e.credential.id.clone()).collect();
+    let mut out: Vec<CalculatedEntry> = entries.into_iter().filter(|e| ids.contains(&e.credential.id)).collect();
+    for e in out.iter_mut().filter(|e| e.needs_calculate()) {
+        e.code = Some(s.calculate(&e.credential, start)?);
+    }
+    Ok(out)
+}
+
 /// The software engine, from the backup secret that `cmd` prints.
 fn soft_codes(a: &CodeArgs, query: &str, cmd: &str, start: u64) -> Result<Codes, CliError> {
     let text = secret::run_command(cmd, "fallback")?;
@@ -240,7 +350,7 @@ fn soft_codes(a: &CodeArgs, query: &str, cmd: &str, start: u64) -> Result<Codes,
     let period = u64::from(data.period.max(1));
     let t = choose_window(a, start, period, data.oath_type, query)?;
     if t > start && a.at.is_none() {
-        std::thread::sleep(Duration::from_secs(t.saturating_sub(now())));
+        countdown::wait_until(t, "ykotp: next code in");
     }
     let codes = (0..u64::from(a.consecutive))
         .map(|k| {
@@ -279,6 +389,10 @@ fn choose_window(a: &CodeArgs, t: u64, period: u64, oath_type: OathType, id: &st
         return Ok(t);
     }
     let mut target = t;
+    if let Some(min) = a.min_valid.filter(|m| *m > period) {
+        return Err(CliError::new(Exit::Usage, format!("--min-valid {min} is longer than \"{id}\"'s whole period of {period}s"))
+            .hint(format!("no code of this account is ever valid that long; ask for at most {period}")));
+    }
     if let Some(min) = a.min_valid {
         let left = period - t % period;
         // at the very start of a window there is no better one to wait for
@@ -290,7 +404,7 @@ fn choose_window(a: &CodeArgs, t: u64, period: u64, oath_type: OathType, id: &st
     if a.fresh {
         if let Some(last) = fresh::last_step(id, period)? {
             // a step far ahead means the clock went back: do not wait for hours
-            if last >= target / period && (last + 1) * period <= t + 2 * period {
+            if fresh::taken(last, target / period) {
                 let next = (last + 1) * period;
                 output::status(&format!(
                     "the code of this window was printed already (--fresh); waiting {}s for a new one",
@@ -320,29 +434,30 @@ fn codes_for(s: &mut Session<Link<'_>>, a: &CodeArgs, entry: &CalculatedEntry, s
 }
 
 /// CALCULATE, telling the person to touch the key: at once for a touch credential, and
-/// after half a second for HOTP (the key does not say whether HOTP needs a touch).
+/// after half a second when the key did not say (HOTP, cards without CALCULATE ALL).
 pub fn calculate_with_prompt(s: &mut Session<Link<'_>>, cred: &Credential, at: u64) -> Result<Code, CliError> {
+    // HOTP and rows of a card without CALCULATE ALL: the key does not say whether they need a touch
     let delay = match (cred.touch, cred.oath_type) {
         (Some(true), _) => Some(Duration::ZERO),
-        (_, OathType::Hotp) => Some(Duration::from_millis(500)),
+        (None, _) | (_, OathType::Hotp) => Some(Duration::from_millis(500)),
         _ => None,
     };
     let Some(delay) = delay else {
         return Ok(s.calculate(cred, at)?);
     };
     if delay.is_zero() {
-        prompt::notice("Touch your YubiKey...");
+        let _shown = prompt::touch();
         return Ok(s.calculate(cred, at)?);
     }
     let (done, wait) = mpsc::channel::<()>();
-    let prompter = std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(delay) {
-            prompt::notice("Touch your YubiKey...");
-        }
+    let prompter = std::thread::spawn(move || match wait.recv_timeout(delay) {
+        Err(mpsc::RecvTimeoutError::Timeout) => Some(prompt::touch()),
+        _ => None,
     });
     let result = s.calculate(cred, at);
     let _ = done.send(());
-    let _ = prompter.join();
+    // erases the prompt, if it was shown
+    drop(prompter.join());
     Ok(result?)
 }
 
@@ -367,7 +482,7 @@ fn all_codes(g: &Global, a: &CodeArgs, start: u64) -> Result<(), CliError> {
     if !keys.selection().is_open() || keys.cards_present()? <= 1 {
         return keys.with_one(Needs::default(), |_, s| {
             device::unlock(g, s)?;
-            print_all(g, a, vec![(None, s.calculate_all_codes(start)?)])
+            print_all(g, a, vec![(None, s.calculate_all_codes(start)?)], start)
         });
     }
     let each = keys.each(Needs { serial: true }, |_, s| -> Result<_, CliError> {
@@ -375,10 +490,10 @@ fn all_codes(g: &Global, a: &CodeArgs, start: u64) -> Result<(), CliError> {
         Ok(s.calculate_all_codes(start)?)
     })?;
     let several = each.len() > 1;
-    print_all(g, a, each.into_iter().map(|(k, e)| (several.then(|| device::key_label(&k)), e)).collect())
+    print_all(g, a, each.into_iter().map(|(k, e)| (several.then(|| device::key_label(&k)), e)).collect(), start)
 }
 
-fn print_all(g: &Global, a: &CodeArgs, keys: Vec<(Option<String>, Vec<CalculatedEntry>)>) -> Result<(), CliError> {
+fn print_all(g: &Global, a: &CodeArgs, keys: Vec<(Option<String>, Vec<CalculatedEntry>)>, start: u64) -> Result<(), CliError> {
     let mut shown: Vec<(&Option<String>, &CalculatedEntry)> = keys
         .iter()
         .flat_map(|(k, entries)| entries.iter().filter(|e| a.show_hidden || !e.credential.is_hidden()).map(move |e| (k, e)))
@@ -390,6 +505,7 @@ fn print_all(g: &Global, a: &CodeArgs, keys: Vec<(Option<String>, Vec<Calculated
             shown.iter().map(|(k, e)| CodeJson { key: (*k).clone(), ..CodeJson::new(&e.credential, e.code.as_ref()) }).collect();
         return output::json(&rows);
     }
+    let terminal = table::stdout_is_terminal();
     let rows: Vec<Vec<String>> = shown
         .iter()
         .map(|(k, e)| {
@@ -400,6 +516,13 @@ fn print_all(g: &Global, a: &CodeArgs, keys: Vec<(Option<String>, Vec<Calculated
             };
             let mut row: Vec<String> = k.iter().cloned().collect();
             row.extend([e.credential.id_str(), code]);
+            // on a terminal, how long each code stays valid; scripts keep two columns
+            if terminal {
+                row.push(match &e.code {
+                    Some(c) if e.credential.oath_type == OathType::Totp => format!("{}s", c.valid_to.saturating_sub(start)),
+                    _ => String::new(),
+                });
+            }
             row
         })
         .collect();

@@ -1,7 +1,9 @@
 //! The config file, `$XDG_CONFIG_HOME/ykotp/config.toml` (or `--config`): one
 //! `[account.NAME]` table per account a person wants to configure. Unknown keys are an
-//! error with their line, never ignored. Documented in docs/config.md.
+//! error with their line, never ignored. An `[askpass]` table holds the prompt rules of
+//! `ykotp askpass`. Documented in docs/config.md.
 
+use super::askpass::rules;
 use super::report::{CliError, Exit};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,6 +27,9 @@ pub struct Config {
     /// The accounts, by the name people type.
     #[serde(default)]
     pub account: BTreeMap<String, Account>,
+    /// The prompt rules of `ykotp askpass`.
+    #[serde(default)]
+    pub askpass: Askpass,
     /// Where it was read from (none when there is no file).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -40,12 +45,16 @@ impl Config {
                 Err(_) => return Ok(Config::default()),
             },
         };
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => return Ok(Config::default()),
+        check_trust(&path, explicit.is_some())?;
+        let bytes = match crate::private_file::read_capped(&path, MAX_CONFIG_BYTES) {
+            Ok(Some(b)) => b,
+            Ok(None) if explicit.is_none() => return Ok(Config::default()),
+            Ok(None) => return Err(CliError::new(Exit::Usage, format!("the config file {} does not exist", path.display()))),
             Err(e) => return Err(CliError::new(Exit::Usage, format!("cannot read the config file {}: {e}", path.display()))),
         };
-        let mut config = parse(&text).map_err(|why| CliError::new(Exit::Usage, format!("{}:{why}", path.display())))?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| CliError::new(Exit::Usage, format!("the config file {} is not UTF-8 text", path.display())))?;
+        let mut config = parse(text).map_err(|why| CliError::new(Exit::Usage, format!("{}:{why}", path.display())))?;
         config.path = Some(path);
         Ok(config)
     }
@@ -56,12 +65,91 @@ impl Config {
     }
 }
 
+/// The `[askpass]` table.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Askpass {
+    /// Who answers prompts no rule matches: a program run with the prompt as its only
+    /// argument (`ssh-askpass`), or `"terminal"`; without it they are not answered.
+    pub fallback: Option<String>,
+    /// `[[askpass.rule]]` tables, tried in the order of the file.
+    #[serde(default)]
+    pub rule: Vec<AskpassRule>,
+}
+
+/// One `[[askpass.rule]]`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AskpassRule {
+    /// A regular expression searched in the question (case-insensitive).
+    pub prompt: toml::Spanned<String>,
+    /// A `*`/`?` pattern for the host the prompt shows.
+    pub host: Option<toml::Spanned<String>>,
+    /// A `*`/`?` pattern for the user the prompt shows.
+    pub user: Option<toml::Spanned<String>>,
+    /// The account whose code answers: NAME of an `[account.NAME]`, or a query.
+    pub account: toml::Spanned<String>,
+    /// What to answer.
+    #[serde(default)]
+    pub answer: Answer,
+    /// Like `code --min-valid`: wait for the next code if fewer seconds are left.
+    pub min_valid: Option<u64>,
+    /// The compiled patterns.
+    #[serde(skip)]
+    pub matcher: Option<rules::Matcher>,
+}
+
+/// What a rule answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+pub enum Answer {
+    /// The account's code.
+    #[default]
+    #[serde(rename = "code")]
+    Code,
+    /// The first line of the account's `prepend_cmd`, then the code.
+    #[serde(rename = "password+code")]
+    PasswordCode,
+    /// The first line of the account's `prepend_cmd` alone.
+    #[serde(rename = "password")]
+    Password,
+}
+
+fn value(s: &Option<toml::Spanned<String>>) -> Option<&str> {
+    s.as_ref().map(|v| v.get_ref().as_str())
+}
+
+/// The largest config file read (a real one is a few hundred bytes).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// The config runs commands (`fallback_cmd`, `prepend_cmd`): like OpenSSH's StrictModes,
+/// refuse it when another user could have written it or its directory.
+pub fn check_trust(path: &Path, explicit: bool) -> Result<(), CliError> {
+    use crate::private_file::{check_file_and_dir, Kind};
+    Ok(check_file_and_dir(path, if explicit { Kind::ParentDir } else { Kind::OwnDir })?)
+}
+
 /// Parses config text; errors read "LINE: message".
 pub fn parse(text: &str) -> Result<Config, String> {
-    toml::from_str(text).map_err(|e: toml::de::Error| {
-        let line = e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        format!("{line}: {}", e.message().trim())
-    })
+    let line = |at: usize| text[..at.min(text.len())].matches('\n').count() + 1;
+    let mut config: Config = toml::from_str(text).map_err(|e: toml::de::Error| {
+        let at = e.span().map_or(0, |s| s.start);
+        format!("{}: {}", line(at), e.message().trim())
+    })?;
+    for rule in &mut config.askpass.rule {
+        let matcher = rules::Matcher::new(rule.prompt.get_ref(), value(&rule.host), value(&rule.user))
+            .map_err(|why| format!("{}: askpass rule: {why}", line(rule.prompt.span().start)))?;
+        rule.matcher = Some(matcher);
+        if rule.answer != Answer::Code {
+            let name = rule.account.get_ref();
+            if config.account.get(name).and_then(|a| a.prepend_cmd.as_ref()).is_none() {
+                return Err(format!(
+                    "{}: askpass rule: answering with the password needs [account.{name}] with a prepend_cmd",
+                    line(rule.account.span().start)
+                ));
+            }
+        }
+    }
+    Ok(config)
 }
 
 #[cfg(test)]

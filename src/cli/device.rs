@@ -13,7 +13,14 @@ pub use crate::discovery::{KeyRef as KeyCtx, Link, Needs};
 /// The keys `--reader`/`--device` allow.
 pub fn keys(g: &Global) -> Result<Keys, CliError> {
     let selection = Selection::parse(g.reader.as_deref(), g.device.as_deref());
-    let touch = if selection.virtual_path().is_some() { virtual_touch()? } else { None };
+    let touch = match selection.virtual_path() {
+        Some(path) => {
+            // the state file holds secrets: refuse one in a directory others can write
+            crate::private_file::check_file_and_dir(path, crate::private_file::Kind::ParentDir)?;
+            virtual_touch()?
+        }
+        None => None,
+    };
     Ok(Keys::new(selection, Options { trace: g.trace, virtual_touch: touch })?)
 }
 

@@ -49,6 +49,7 @@ pub fn run(g: &Global) -> Result<(), CliError> {
     check_keys(g, &mut r);
     check_clock(&mut r);
     check_config(g, &mut r);
+    check_state_files(&mut r);
     print(g, &r)?;
     match r.0.iter().find_map(|c| c.exit) {
         Some(exit) => Err(CliError::new(exit, format!("{} check(s) failed", r.0.iter().filter(|c| c.status == Status::Fail).count()))),
@@ -184,6 +185,21 @@ fn check_config(g: &Global, r: &mut Report) {
         r.ok("config", format!("{} parses; {} account(s)", path.display(), config.account.len()));
     } else {
         r.fail("config", &CliError::new(Exit::Usage, missing.join("; ")).hint("install the program or fix the command in the config file"));
+    }
+}
+
+/// keys.json and fresh.json, and their directories: ours, and writable only by us.
+fn check_state_files(r: &mut Report) {
+    for (check, file) in [("remembered keys", keystore::state_file()), ("--fresh state", super::fresh::state_file())] {
+        let file = match file {
+            Ok(f) => f,
+            Err(e) => return r.fail(check, &e),
+        };
+        match file.check() {
+            Err(e) => r.fail(check, &e),
+            Ok(()) if !file.path().exists() => r.ok(check, format!("{} (none yet)", file.path().display())),
+            Ok(()) => r.ok(check, format!("{} (private)", file.path().display())),
+        }
     }
 }
 

@@ -92,7 +92,9 @@ struct Info {
     device_id: String,
     serial: Option<u32>,
     credentials: Option<usize>,
-    capacity: usize,
+    /// Known only for YubiKeys (their management applet answers): other cards' room is
+    /// theirs to say, with 6A84 when full.
+    capacity: Option<usize>,
 }
 
 /// Runs `info`.
@@ -114,15 +116,17 @@ pub fn info(g: &Global) -> Result<(), CliError> {
             device_id,
             serial: ctx.serial,
             credentials,
-            capacity: s.version().capacity(),
+            capacity: ctx.serial.map(|_| s.version().capacity()),
         })
     })?;
     if g.json {
         return output::json(&info);
     }
-    let used = match info.credentials {
-        Some(n) => format!("{n} of {}", info.capacity),
-        None => format!("unknown (locked) of {}", info.capacity),
+    let used = match (info.credentials, info.capacity) {
+        (Some(n), Some(m)) => format!("{n} of {m}"),
+        (Some(n), None) => n.to_string(),
+        (None, Some(m)) => format!("unknown (locked) of {m}"),
+        (None, None) => "unknown (locked)".to_owned(),
     };
     let password = match (info.password, info.remembered) {
         (false, _) => "none",

@@ -1,16 +1,24 @@
 //! Remembered access keys: only the derived 16-byte key (never the password), per OATH
-//! device id, in `$XDG_DATA_HOME/ykotp/keys.json` (0600, written atomically).
+//! device id, in `$XDG_DATA_HOME/ykotp/keys.json` (0600, written atomically, changed
+//! under its lock, refused when another user could have written it).
 
 use super::report::{CliError, Exit};
+use super::state_file::StateFile;
 use crate::otp::AccessKey;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
-#[derive(Default, serde::Serialize, serde::Deserialize)]
+#[derive(serde::Serialize, serde::Deserialize)]
 struct File {
     format: u32,
     keys: BTreeMap<String, String>,
+}
+
+impl Default for File {
+    fn default() -> Self {
+        File { format: 1, keys: BTreeMap::new() }
+    }
 }
 
 impl Drop for File {
@@ -37,35 +45,14 @@ pub fn xdg_dir(var: &str, default: &str) -> Result<PathBuf, CliError> {
     }
 }
 
-fn path() -> Result<PathBuf, CliError> {
-    Ok(data_dir()?.join("keys.json"))
-}
-
-fn load() -> Result<File, CliError> {
-    let p = path()?;
-    let text = match std::fs::read_to_string(&p) {
-        Ok(t) => Zeroizing::new(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(File { format: 1, keys: BTreeMap::new() }),
-        Err(e) => return Err(CliError::new(Exit::Other, format!("cannot read {}: {e}", p.display()))),
-    };
-    serde_json::from_str(&text).map_err(|e| {
-        CliError::new(Exit::Other, format!("{} is corrupt: {e}", p.display())).hint("delete it; you will be asked for the password again")
-    })
-}
-
-fn save(file: &File) -> Result<(), CliError> {
-    let p = path()?;
-    let fail = |e: std::io::Error| CliError::new(Exit::Other, format!("cannot write {}: {e}", p.display()));
-    if let Some(dir) = p.parent() {
-        crate::private_file::create_dir(dir).map_err(fail)?;
-    }
-    let json = Zeroizing::new(serde_json::to_string_pretty(file).map_err(|e| CliError::new(Exit::Other, e.to_string()))?);
-    crate::private_file::write(&p, json.as_bytes()).map_err(fail)
+/// The file.
+pub fn state_file() -> Result<StateFile, CliError> {
+    Ok(StateFile::new(data_dir()?.join("keys.json"), "delete it; you will be asked for the password again"))
 }
 
 /// The remembered key for a device, if any.
 pub fn get(device_id: &str) -> Result<Option<AccessKey>, CliError> {
-    let file = load()?;
+    let file: File = state_file()?.load()?;
     let Some(hex) = file.keys.get(device_id) else {
         return Ok(None);
     };
@@ -73,29 +60,40 @@ pub fn get(device_id: &str) -> Result<Option<AccessKey>, CliError> {
     Ok(<[u8; 16]>::try_from(bytes.as_slice()).ok().map(AccessKey::from_bytes))
 }
 
+/// Changes the file under its lock: two ykotp at once never lose each other's change.
+fn update<R>(change: impl FnOnce(&mut File) -> (R, bool)) -> Result<R, CliError> {
+    let f = state_file()?;
+    let lock = f.lock()?;
+    let mut file: File = f.load()?;
+    file.format = 1;
+    let (r, changed) = change(&mut file);
+    if changed {
+        f.save(&file, &lock)?;
+    }
+    Ok(r)
+}
+
 /// Remembers a key.
 pub fn set(device_id: &str, key: &AccessKey) -> Result<(), CliError> {
-    let mut file = load()?;
-    file.format = 1;
-    file.keys.insert(device_id.to_owned(), hex::encode(key.as_bytes()));
-    save(&file)
+    update(|f| {
+        f.keys.insert(device_id.to_owned(), hex::encode(key.as_bytes()));
+        ((), true)
+    })
 }
 
 /// Forgets a key; whether there was one.
 pub fn remove(device_id: &str) -> Result<bool, CliError> {
-    let mut file = load()?;
-    let had = file.keys.remove(device_id).is_some();
-    if had {
-        save(&file)?;
-    }
-    Ok(had)
+    update(|f| {
+        let had = f.keys.remove(device_id).is_some();
+        (had, had)
+    })
 }
 
 /// Forgets every key; how many there were.
 pub fn clear() -> Result<usize, CliError> {
-    let mut file = load()?;
-    let n = file.keys.len();
-    file.keys.clear();
-    save(&file)?;
-    Ok(n)
+    update(|f| {
+        let n = f.keys.len();
+        f.keys.clear();
+        (n, true)
+    })
 }

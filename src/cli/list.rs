@@ -46,10 +46,7 @@ pub fn run(g: &Global, a: &ListArgs) -> Result<(), CliError> {
         let creds = s.list()?;
         // LIST does not say digits or touch; CALCULATE ALL does, without touching anything
         let details: Details = if a.long || g.json {
-            s.calculate_all(super::code::now())?
-                .into_iter()
-                .map(|e| (e.credential.id.clone(), (e.digits, e.credential.touch == Some(true))))
-                .collect()
+            s.calculate_all(super::code::now())?.into_iter().map(|e| (e.credential.id.clone(), (e.digits, e.credential.touch))).collect()
         } else {
             HashMap::new()
         };
@@ -77,12 +74,13 @@ pub fn run(g: &Global, a: &ListArgs) -> Result<(), CliError> {
     print(g, a, &rows)
 }
 
-type Details = HashMap<Vec<u8>, (u8, bool)>;
+/// Digits (0: the card did not say) and touch (`None`: the card did not say), by id.
+type Details = HashMap<Vec<u8>, (u8, Option<bool>)>;
 type KeyAccounts = (Vec<Credential>, Details);
 
 pub use super::device::key_label;
 
-fn row(key: Option<String>, c: &Credential, d: Option<&(u8, bool)>) -> Row {
+fn row(key: Option<String>, c: &Credential, d: Option<&(u8, Option<bool>)>) -> Row {
     Row {
         key,
         id: c.id_str(),
@@ -90,9 +88,9 @@ fn row(key: Option<String>, c: &Credential, d: Option<&(u8, bool)>) -> Row {
         name: c.name.clone(),
         oath_type: c.oath_type,
         algorithm: c.algorithm.map(|a| a.to_string()),
-        digits: d.map(|d| d.0),
+        digits: d.map(|d| d.0).filter(|&n| n != 0),
         period: (c.oath_type == OathType::Totp).then_some(c.period),
-        touch: d.map(|d| d.1),
+        touch: d.and_then(|d| d.1),
     }
 }
 
@@ -118,5 +116,12 @@ fn print(g: &Global, a: &ListArgs, rows: &[Row]) -> Result<(), CliError> {
             cells
         })
         .collect();
-    output::table(&table)
+    // a header only on a terminal (scripts keep the bare rows); the names give way first
+    let keyed = rows.iter().any(|r| r.key.is_some());
+    let mut header: Vec<&str> = if keyed { vec!["KEY", "ACCOUNT"] } else { vec!["ACCOUNT"] };
+    if a.long {
+        header.extend(["TYPE", "ALGORITHM", "DIGITS", "PERIOD", "TOUCH"]);
+    }
+    let titled = a.long || keyed;
+    output::table_with(&table, titled.then_some(&header[..]), usize::from(keyed))
 }

@@ -1,10 +1,13 @@
 //! The command-line interface: clap definitions, and dispatch to one module per command.
 //! The CLI owns wording, prompts, output formats and exit codes; the library owns types.
 
+mod askpass;
 mod calc;
 mod check;
+mod clip;
 mod code;
 mod config;
+mod countdown;
 mod device;
 mod doctor;
 mod fresh;
@@ -19,6 +22,9 @@ mod prompt;
 mod put;
 mod report;
 mod secret;
+mod state_file;
+mod table;
+mod ui;
 mod virtual_cmd;
 
 pub use report::{CliError, Exit};
@@ -32,12 +38,14 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(flatten)]
     global: Global,
+    /// None: the dashboard on a terminal, else the usage error it always was
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
-/// Options every command takes.
+/// Options every command takes, listed under their own heading in every command's help.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Use the reader whose name contains NAME (case-insensitive), or virtual:PATH for a
     /// file-backed virtual YubiKey
@@ -72,6 +80,10 @@ enum Command {
     List(list::ListArgs),
     /// Print codes: one account's code alone, or a table of all
     Code(code::CodeArgs),
+    /// Answer a login prompt by the config's rules (SSH_ASKPASS, SUDO_ASKPASS)
+    Askpass(askpass::AskpassArgs),
+    /// A live dashboard of every key's codes: filter, pick, copy (what `ykotp` alone opens on a terminal)
+    Ui(ui::UiArgs),
     /// Compute codes in software from a backup secret (no key needed)
     Calc(calc::CalcArgs),
     /// Prove that a backup secret matches the account on the key (prints neither)
@@ -99,11 +111,17 @@ enum Command {
     /// Run a virtual YubiKey (for tests and demos)
     #[command(subcommand)]
     Virtual(virtual_cmd::VirtualCommand),
+    /// The detached helper of `code --clip`: serves the clipboard, then clears it
+    #[command(name = "__clip", hide = true)]
+    ClipServe {
+        /// Seconds until the clipboard is cleared
+        seconds: u64,
+    },
 }
 
 /// Entry point: parse, run, report.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(askpass::args(std::env::args_os().collect())) {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version on stdout (exit 0) and usage errors on stderr (exit 2)
@@ -111,6 +129,14 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { Exit::Usage as u8 } else { 0 });
         }
     };
+    if cli.command.is_none() && !ui::possible() {
+        // no terminal: bare `ykotp` stays the usage error scripts have always seen
+        let cmd = <Cli as clap::CommandFactory>::command().subcommand_required(true).arg_required_else_help(true);
+        if let Err(e) = cmd.try_get_matches_from(std::env::args_os()) {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { Exit::Usage as u8 } else { 0 });
+        }
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => e.report(),
@@ -119,12 +145,15 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), CliError> {
     let g = &cli.global;
-    match cli.command {
+    let Some(command) = cli.command else { return ui::run(g, &ui::UiArgs::default()) };
+    match command {
+        Command::Ui(a) => ui::run(g, &a),
         Command::Readers => info::readers(g),
         Command::Info => info::info(g),
         Command::List(a) => list::run(g, &a),
         Command::Code(a) => code::run(g, &a),
         Command::Put(a) => put::run(g, a),
+        Command::Askpass(a) => askpass::run(g, &a),
         Command::Calc(a) => calc::run(g, &a),
         Command::Check(a) => check::run(g, &a),
         Command::Import(a) => import::run(g, &a),
@@ -138,6 +167,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Doctor => doctor::run(g),
+        Command::ClipServe { seconds } => clip::serve(seconds),
         Command::Man => {
             let mut page = Vec::new();
             clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())

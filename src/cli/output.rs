@@ -18,24 +18,17 @@ pub fn line(text: &str) -> Result<(), CliError> {
     }
 }
 
-/// Prints rows with columns padded to the widest cell (the last column is not padded).
+/// Prints rows with columns aligned by display width (the last column is not padded).
 pub fn table(rows: &[Vec<String>]) -> Result<(), CliError> {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> =
-        (0..cols).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)).collect();
-    for row in rows {
-        let mut text = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 == row.len() {
-                text.push_str(cell);
-            } else {
-                text.push_str(cell);
-                text.push_str(&" ".repeat(widths[i] - cell.chars().count() + 2));
-            }
-        }
-        line(&text)?;
-    }
-    Ok(())
+    table_with(rows, None, 0)
+}
+
+/// Like [`table`]; on a terminal, with `header` above and column `shrink` cut to fit
+/// the window. Piped output is exactly what [`table`] prints.
+pub fn table_with(rows: &[Vec<String>], header: Option<&[&str]>, shrink: usize) -> Result<(), CliError> {
+    let terminal = super::table::terminal_width();
+    let layout = super::table::Layout { header: header.filter(|_| terminal.is_some()), max_width: terminal, shrink };
+    super::table::render(rows, &layout).iter().try_for_each(|l| line(l))
 }
 
 /// A status line for the person (stderr), e.g. "added \"aws\"".

@@ -78,6 +78,14 @@ fn set(g: &Global, a: &SetArgs) -> Result<(), CliError> {
         let key = s.derive_key(&password);
         let had_remembered = keystore::get(&id)?.is_some();
         s.set_key(&key, &device::host_challenge())?;
+        // some cards answer 9000 and store nothing: the new password must unlock a fresh
+        // selection before anything is remembered
+        s.reselect()?;
+        let stored = s.is_locked() && s.unlock(&key, &device::host_challenge()).is_ok();
+        if !stored {
+            let why = if s.is_locked() { "it does not accept the new one" } else { "SELECT shows no password" };
+            return Err(not_stored("store the password", why));
+        }
         if a.remember || had_remembered {
             keystore::set(&id, &key)?;
         }
@@ -87,6 +95,12 @@ fn set(g: &Global, a: &SetArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// SET CODE answered success, but a fresh SELECT says otherwise.
+fn not_stored(what: &str, why: &str) -> CliError {
+    CliError::new(Exit::Unsupported, format!("the key did not {what}: it answered SET CODE with success, but {why}"))
+        .hint("nothing was remembered on this computer; the key's password is as it was before")
+}
+
 fn clear(g: &Global) -> Result<(), CliError> {
     let had = device::with_key(g, Needs::default(), |_, s| {
         if !s.is_locked() {
@@ -94,6 +108,9 @@ fn clear(g: &Global) -> Result<(), CliError> {
         }
         device::unlock(g, s)?;
         s.clear_key()?;
+        if s.reselect()?.has_password() {
+            return Err(not_stored("remove the password", "SELECT still shows one"));
+        }
         keystore::remove(&s.device_id())?;
         Ok(true)
     })?;

@@ -19,6 +19,23 @@ pub fn interactive() -> bool {
     tty().is_some()
 }
 
+/// The terminal, when a person is watching: stderr is one too, so a script that sends
+/// stderr elsewhere (or runs with no terminal) sees nothing of what is written here.
+pub fn watching() -> Option<std::fs::File> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    tty()
+}
+
+/// Something only a person watching needs (seconds left, a countdown): nothing otherwise.
+pub fn info(message: &str) {
+    if let Some(mut t) = watching() {
+        let _ = writeln!(t, "{message}");
+    }
+}
+
 /// A message for the person: the terminal if there is one, else stderr.
 pub fn notice(message: &str) {
     match tty() {
@@ -27,6 +44,42 @@ pub fn notice(message: &str) {
         }
         None => {
             let _ = writeln!(std::io::stderr(), "{message}");
+        }
+    }
+}
+
+/// How long a YubiKey waits for a touch before it refuses (its firmware's fixed 15 s;
+/// the key does not report it).
+pub const TOUCH_WAIT_SECS: u64 = 15;
+
+/// "Touch your YubiKey", shown while the key waits and erased from the terminal when
+/// this is dropped (touched, refused or timed out: what follows says which). Without a
+/// terminal the line goes to stderr and stays.
+pub struct TouchPrompt {
+    tty: Option<std::fs::File>,
+}
+
+/// Shows the touch prompt.
+pub fn touch() -> TouchPrompt {
+    let text = format!("Touch your YubiKey (it waits {TOUCH_WAIT_SECS} s)...");
+    match tty() {
+        Some(mut t) => {
+            let _ = write!(t, "{text}");
+            let _ = t.flush();
+            TouchPrompt { tty: Some(t) }
+        }
+        None => {
+            let _ = writeln!(std::io::stderr(), "{text}");
+            TouchPrompt { tty: None }
+        }
+    }
+}
+
+impl Drop for TouchPrompt {
+    fn drop(&mut self) {
+        if let Some(t) = self.tty.as_mut() {
+            let _ = write!(t, "\r\x1b[2K");
+            let _ = t.flush();
         }
     }
 }

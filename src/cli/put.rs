@@ -5,6 +5,7 @@ use super::device::{self, Link, Needs};
 use super::list::key_label;
 use super::report::{CliError, Exit};
 use super::{output, prompt, secret, Global};
+use crate::oath::credential::NameSources;
 use crate::oath::proto::Version;
 use crate::oath::{CredentialData, OathType, Session};
 
@@ -12,7 +13,7 @@ use crate::oath::{CredentialData, OathType, Session};
 #[derive(Debug, clap::Args)]
 pub struct PutArgs {
     /// Account name (the issuer can be given as ISSUER:NAME or with --issuer)
-    #[arg(required_unless_present = "uri")]
+    #[arg(required_unless_present_any = ["uri", "uri_cmd"])]
     name: Option<String>,
     #[command(flatten)]
     source: secret::SecretArgs,
@@ -35,24 +36,16 @@ pub struct PutArgs {
     all_keys: bool,
 }
 
-fn bad(e: impl std::fmt::Display) -> CliError {
-    CliError::new(Exit::Usage, e.to_string())
-}
-
-/// The credential the arguments describe.
+/// The credential the arguments describe, named by the one naming rule
+/// ([`crate::oath::credential::name_account`]).
 fn credential(a: &PutArgs) -> Result<CredentialData, CliError> {
-    let mut data = a.source.credential(&a.params)?;
-    if data.oath_type == OathType::Hotp && a.source.uri.is_none() {
+    let naming = NameSources { name: a.name.as_deref(), issuer: a.issuer.as_deref(), ..NameSources::default() };
+    let (mut data, from_uri) = a.source.credential(&a.params, naming)?;
+    if data.oath_type == OathType::Hotp && !from_uri {
         data.counter = a.counter;
     }
-    if let Some(name) = &a.name {
-        data.name = name.clone();
-    }
-    if a.issuer.is_some() {
-        data.issuer = a.issuer.clone();
-    }
     data.touch |= a.touch;
-    data.validate().map_err(bad)?;
+    data.validate().map_err(secret::naming_error)?;
     Ok(data)
 }
 
@@ -65,7 +58,7 @@ pub fn run(g: &Global, a: PutArgs) -> Result<(), CliError> {
     let id = data.id();
     let overwritten = device::with_key(g, Needs::default(), |_, s| {
         let exists = check_key(g, s, &data, a.force)?;
-        s.put(&data)?;
+        s.put(&data).map_err(|e| put_error(e, &id))?;
         Ok(exists)
     })?;
     if g.json {
@@ -73,6 +66,18 @@ pub fn run(g: &Global, a: PutArgs) -> Result<(), CliError> {
     }
     output::status(&format!("{} \"{id}\"", if overwritten { "overwrote" } else { "added" }));
     Ok(())
+}
+
+/// PUT's refusal in words: a card that cannot overwrite (6983) left the old account as it was.
+fn put_error(e: crate::oath::Error, id: &str) -> CliError {
+    match e {
+        crate::oath::Error::CannotOverwrite { sw } => CliError::new(
+            Exit::Unsupported,
+            format!("the key cannot overwrite \"{id}\" (PUT answered {sw}); the old account is still on the key, unchanged"),
+        )
+        .hint(format!("to replace it, run `ykotp delete {id}` and then this command again; keep the new secret at hand in between")),
+        other => other.into(),
+    }
 }
 
 /// Everything that must hold before PUT on this key; whether the account exists.
@@ -92,10 +97,7 @@ fn check_key(g: &Global, s: &mut Session<Link<'_>>, data: &CredentialData, force
             }
         }
     }
-    if !exists && existing.len() >= v.capacity() {
-        return Err(CliError::new(Exit::Unsupported, format!("the key is full: {} of {} accounts used", existing.len(), v.capacity()))
-            .hint("delete an account with `ykotp delete` first"));
-    }
+    // no capacity check: only the card knows its room, and says so with 6A84
     crate::oath::session::check_firmware(v, data)?;
     // YubiKey 4 firmware 4.0.0 < v < 4.3.5 corrupts an account whose name is a prefix
     // of another's (ykman refuses the same case)
@@ -144,7 +146,7 @@ fn put_everywhere(g: &Global, a: &PutArgs, data: &CredentialData) -> Result<(), 
             return Ok(Err("attached after the check; not written".to_owned()));
         }
         device::unlock(g, s)?;
-        Ok(s.put(data).map_err(|e| CliError::from(e).message))
+        Ok(s.put(data).map_err(|e| put_error(e, &data.id()).message))
     })?;
     let mut report = Vec::new();
     let mut failed = 0;

@@ -95,6 +95,26 @@ impl CliError {
     }
 }
 
+impl From<crate::private_file::Untrusted> for CliError {
+    fn from(e: crate::private_file::Untrusted) -> Self {
+        let fix = e.problem.fix(&e.path);
+        CliError::new(Exit::Usage, e.to_string())
+            .hint(fix)
+            .hint("ykotp refuses files and directories that another user could have changed (like OpenSSH's StrictModes)")
+    }
+}
+
+impl From<crate::private_file::LockError> for CliError {
+    fn from(e: crate::private_file::LockError) -> Self {
+        use crate::private_file::LockError as L;
+        match e {
+            L::Untrusted { path, problem } => crate::private_file::Untrusted { path, problem }.into(),
+            L::Timeout { .. } => CliError::new(Exit::Other, e.to_string()).hint("another ykotp may be stuck; try again"),
+            L::Io { .. } => CliError::new(Exit::Other, e.to_string()),
+        }
+    }
+}
+
 impl From<TransportError> for CliError {
     fn from(e: TransportError) -> Self {
         use TransportError as T;
@@ -116,6 +136,10 @@ impl From<TransportError> for CliError {
             T::CardReset => CliError::new(Exit::Other, "the key was reset by another program during the operation")
                 .hint("try again"),
             T::Malformed => CliError::new(Exit::Other, "the key sent a malformed response"),
+            T::EmptyMoreData { .. } | T::EndlessChain { .. } => {
+                CliError::new(Exit::Other, e.to_string()).hint("the card breaks ISO 7816 response chaining; see docs/tokens.md")
+            }
+            T::NoAnswer { .. } => no_answer(e.to_string()),
             ref pcsc @ T::Pcsc(_) => CliError::new(Exit::Pcsc, with_causes(pcsc)).absent(),
             ref other => CliError::new(Exit::Other, with_causes(other)),
         }
@@ -186,6 +210,11 @@ impl CliError {
     }
 }
 
+fn no_answer(text: String) -> CliError {
+    // a card that stopped answering cannot give the code: a fallback may stand in
+    CliError::new(Exit::NoKey, text).hint("unplug the key and plug it back in; if it keeps happening, see docs/tokens.md").absent()
+}
+
 impl From<OathError> for CliError {
     fn from(e: OathError) -> Self {
         use OathError as E;
@@ -199,6 +228,14 @@ impl From<OathError> for CliError {
                 .hint("give it with --password-cmd CMD, or remember it with `ykotp password remember`"),
             E::WrongPassword => CliError::new(Exit::Password, "wrong password"),
             E::TouchNotGiven => CliError::new(Exit::Touch, "the key was not touched in time").hint("touch the key while it blinks"),
+            E::TouchRequired { .. } => CliError::new(Exit::Touch, text)
+                .hint("this key asks for a touch first: touch it while it blinks, and run the command again"),
+            E::CannotOverwrite { .. } => CliError::new(Exit::Unsupported, text)
+                .hint("delete the account with `ykotp delete` first, then add it again (keep the secret at hand)"),
+            E::NoAnswer { .. } => no_answer(text),
+            E::BrokenChain { .. } => {
+                CliError::new(Exit::Other, text).hint("the card breaks ISO 7816 response chaining; see docs/tokens.md")
+            }
             E::NoSuchAccount => {
                 CliError::new(Exit::NoMatch, "the key has no such account").hint("run `ykotp list` to see the accounts").absent()
             }

@@ -5,7 +5,7 @@ use super::report::{CliError, Exit};
 use super::{output, Global};
 use crate::oath::proto::Version;
 use crate::virtual_key::card::{new_state, OsEnv};
-use crate::virtual_key::{store, vpcd, TouchPolicy, VirtualCard, VirtualKey};
+use crate::virtual_key::{store, vpcd, Quirks, TouchPolicy, VirtualCard, VirtualKey};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -33,6 +33,11 @@ pub enum VirtualCommand {
         /// Largest response per APDU before 61xx chaining
         #[arg(long, default_value_t = 254)]
         chunk: usize,
+        /// Behave like another YKOATH card (repeatable): missing-le-means-zero, empty-61xx,
+        /// no-calculate-all, no-overwrite, touch-on-delete, volatile-salt, set-code-ignored,
+        /// never-answers, capacity=N (docs/tokens.md)
+        #[arg(long, value_name = "QUIRK")]
+        quirk: Vec<Quirks>,
         /// Replace an existing state file
         #[arg(short, long)]
         force: bool,
@@ -57,23 +62,28 @@ pub enum VirtualCommand {
 /// Runs a virtual-key subcommand.
 pub fn run(_g: &Global, c: VirtualCommand) -> Result<(), CliError> {
     match c {
-        VirtualCommand::Init { state, firmware, serial, hide_serial, touch, chunk, force } => {
+        VirtualCommand::Init { state, firmware, serial, hide_serial, touch, chunk, quirk, force } => {
             let exists = state.exists();
             if exists && !force {
                 return Err(CliError::new(Exit::Refused, format!("{} already exists", state.display())).hint("add --force to replace it"));
             }
+            crate::private_file::check_file_and_dir(&state, crate::private_file::Kind::ParentDir)?;
             let _lock = VirtualCard::lock_for_serving(&state)?;
             let mut s = new_state();
             s.version = firmware;
             s.touch = touch;
             s.chunk_size = chunk.max(1);
+            for q in quirk.iter().flat_map(Quirks::names) {
+                s.quirks.add(&q).map_err(|e| CliError::new(Exit::Usage, e))?;
+            }
             if hide_serial {
                 s.serial = None;
             } else if serial.is_some() {
                 s.serial = serial;
             }
             store::save(&state, &s).map_err(|e| CliError::new(Exit::Other, e.to_string()))?;
-            output::status(&format!("created a virtual key in {} (firmware {firmware})", state.display()));
+            let quirks = if s.quirks.is_empty() { String::new() } else { format!(", quirks: {}", s.quirks.names().join(" ")) };
+            output::status(&format!("created a virtual key in {} (firmware {firmware}{quirks})", state.display()));
             Ok(())
         }
         VirtualCommand::Serve { state, vpcd: addr, touch, latency } => {
@@ -83,8 +93,13 @@ pub fn run(_g: &Global, c: VirtualCommand) -> Result<(), CliError> {
 }
 
 fn serve(path: &std::path::Path, addr: &str, touch: Option<TouchPolicy>, options: vpcd::Options) -> Result<(), CliError> {
-    let _lock = VirtualCard::lock_for_serving(path)
-        .map_err(|_| CliError::new(Exit::Busy, format!("the virtual key {} is in use by another ykotp", path.display())))?;
+    crate::private_file::check_file_and_dir(path, crate::private_file::Kind::ParentDir)?;
+    let _lock = VirtualCard::lock_for_serving(path).map_err(|e| match e {
+        crate::transport::TransportError::Busy => {
+            CliError::new(Exit::Busy, format!("the virtual key {} is in use by another ykotp", path.display()))
+        }
+        other => other.into(),
+    })?;
     let fail = |e: store::StoreError| CliError::new(Exit::Other, e.to_string());
     let state = match store::load(path).map_err(fail)? {
         Some(s) => s,

@@ -169,6 +169,68 @@ pub enum CredentialError {
     /// URI problems.
     #[error("{0}")]
     Uri(String),
+    /// Two sources name different issuers for one account.
+    #[error("two different issuers for one account: \"{0}\" ({1}) and \"{2}\" ({3})")]
+    IssuerConflict(String, &'static str, String, &'static str),
+}
+
+/// Everything that says what an account is called, for [`name_account`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NameSources<'a> {
+    /// NAME as the person typed it; without it the URI's label is the name.
+    pub name: Option<&'a str>,
+    /// `--issuer`.
+    pub issuer: Option<&'a str>,
+    /// The otpauth URI's label (`ISSUER:NAME` or `NAME`), percent-decoded.
+    pub uri_label: Option<&'a str>,
+    /// The otpauth URI's `issuer=` parameter.
+    pub uri_issuer: Option<&'a str>,
+}
+
+/// `ISSUER:NAME` split at the first colon, as ykman parses ids; no issuer when either
+/// side would be empty.
+fn split_issuer(name: &str) -> (Option<&str>, &str) {
+    match name.split_once(':') {
+        Some((i, n)) if !i.trim().is_empty() && !n.trim().is_empty() => (Some(i.trim()), n.trim()),
+        _ => (None, name),
+    }
+}
+
+/// The one naming rule for every way an account gets written (put, put --uri, import,
+/// put --all-keys): a NAME that has its own `ISSUER:` keeps it; `--issuer` or the URI's
+/// issuer is added only to a NAME without one; two different issuers are an error that
+/// names both. A typed NAME replaces the URI's label entirely (so an AWS URI can be
+/// stored under its ARN, whose "arn" prefix is not the URI's issuer). Returns (issuer, name).
+pub fn name_account(s: NameSources<'_>) -> Result<(Option<String>, String), CredentialError> {
+    fn given(o: Option<&str>) -> Option<&str> {
+        o.map(str::trim).filter(|i| !i.is_empty())
+    }
+    let (name, from_label) = match (s.name, s.uri_label) {
+        (Some(n), _) => (n, false),
+        (None, Some(l)) => (l.trim(), true),
+        (None, None) => return Err(CredentialError::EmptyName),
+    };
+    let (own, bare) = split_issuer(name);
+    let flag = given(s.issuer).map(|i| (i, "--issuer"));
+    let param = given(s.uri_issuer).map(|i| (i, "the URI's issuer= parameter"));
+    let weighed: Vec<(&str, &'static str)> = match own {
+        Some(i) if from_label => vec![Some((i, "the URI's label")), flag, param],
+        Some(i) => vec![Some((i, "NAME")), flag],
+        None if from_label => vec![flag, param],
+        None => vec![flag, param, s.uri_label.and_then(|l| split_issuer(l).0).map(|i| (i, "the URI's label"))],
+    }
+    .into_iter()
+    .flatten()
+    .collect();
+    if let Some(&(a, from_a)) = weighed.first() {
+        if let Some(&(b, from_b)) = weighed.iter().find(|(b, _)| *b != a) {
+            return Err(CredentialError::IssuerConflict(a.to_owned(), from_a, b.to_owned(), from_b));
+        }
+    }
+    Ok(match own {
+        Some(i) => (Some(i.to_owned()), bare.to_owned()),
+        None => (weighed.first().map(|(i, _)| (*i).to_owned()), name.trim().to_owned()),
+    })
 }
 
 /// Everything needed to program a credential. The secret is zeroized on drop.
@@ -258,8 +320,22 @@ impl CredentialData {
         }
     }
 
-    /// Parses an `otpauth://totp/…` or `otpauth://hotp/…` URI.
+    /// Names the account by [`name_account`]'s rule: NAME (with or without its own
+    /// `ISSUER:`) and `--issuer`.
+    pub fn set_name(&mut self, name: &str, issuer: Option<&str>) -> Result<(), CredentialError> {
+        (self.issuer, self.name) = name_account(NameSources { name: Some(name), issuer, ..NameSources::default() })?;
+        Ok(())
+    }
+
+    /// Parses an `otpauth://totp/…` or `otpauth://hotp/…` URI; the account is named by
+    /// its label and `issuer=` parameter.
     pub fn from_uri(uri: &str) -> Result<Self, CredentialError> {
+        Self::from_uri_as(uri, NameSources::default())
+    }
+
+    /// Parses an otpauth URI and names the account by [`name_account`], with `naming`'s
+    /// NAME and `--issuer` (its URI fields are filled in here).
+    pub fn from_uri_as(uri: &str, naming: NameSources<'_>) -> Result<Self, CredentialError> {
         let bad = |m: &str| CredentialError::Uri(m.to_owned());
         let url = url::Url::parse(uri.trim()).map_err(|_| bad("not a valid otpauth:// URI"))?;
         if url.scheme() != "otpauth" {
@@ -274,10 +350,7 @@ impl CredentialData {
             .decode_utf8()
             .map_err(|_| bad("the URI label is not valid UTF-8"))?
             .into_owned();
-        let (mut issuer, name) = match label.split_once(':') {
-            Some((i, n)) => (Some(i.trim().to_owned()), n.trim().to_owned()),
-            None => (None, label.trim().to_owned()),
-        };
+        let mut issuer = None;
         let mut secret = None;
         let (mut algorithm, mut digits, mut period, mut counter) = (Algorithm::Sha1, 6u32, DEFAULT_PERIOD, 0u32);
         for (key, value) in url.query_pairs() {
@@ -292,7 +365,7 @@ impl CredentialData {
             }
         }
         let secret = secret.ok_or_else(|| bad("the URI has no secret= parameter"))?;
-        let issuer = issuer.filter(|i| !i.is_empty());
+        let (issuer, name) = name_account(NameSources { uri_label: Some(&label), uri_issuer: issuer.as_deref(), ..naming })?;
         // Steam URIs say digits=5; the key stores 6 and the client renders Steam's 5 characters
         if digits == 5 && issuer.as_deref() == Some("Steam") {
             digits = 6;

@@ -108,7 +108,8 @@ impl Version {
     pub fn supports_sha512(self) -> bool {
         self >= Version(4, 3, 1)
     }
-    /// How many credentials fit.
+    /// How many credentials a YubiKey with this firmware holds (other cards with the
+    /// same version number may hold more or fewer: only for display, never enforced).
     pub fn capacity(self) -> usize {
         if self >= Version(5, 7, 0) {
             64
@@ -150,7 +151,7 @@ pub fn parse_type_alg(byte: u8) -> Option<(OathType, Algorithm)> {
 
 /// SELECT of the OATH applet.
 pub fn select() -> CommandApdu {
-    CommandApdu::new(ins::SELECT, 0x04, 0x00, OATH_AID.to_vec())
+    CommandApdu::expecting_data(ins::SELECT, 0x04, 0x00, OATH_AID.to_vec())
 }
 
 /// What SELECT tells about the applet.
@@ -203,7 +204,7 @@ pub fn validate(proof: &[u8], host_challenge: &[u8]) -> CommandApdu {
     let mut data = Vec::with_capacity(32);
     tlv::write(&mut data, tag::RESPONSE, proof);
     tlv::write(&mut data, tag::CHALLENGE, host_challenge);
-    CommandApdu::new(ins::VALIDATE, 0, 0, data)
+    CommandApdu::expecting_data(ins::VALIDATE, 0, 0, data)
 }
 
 /// The card's proof from VALIDATE's answer.
@@ -272,7 +273,7 @@ pub fn reset() -> CommandApdu {
 
 /// LIST.
 pub fn list() -> CommandApdu {
-    CommandApdu::new(ins::LIST, 0, 0, vec![])
+    CommandApdu::expecting_data(ins::LIST, 0, 0, vec![])
 }
 
 /// Parses LIST: `72 (n+1) type|alg name` per credential.
@@ -295,14 +296,14 @@ pub fn calculate(id: &[u8], challenge: &[u8], truncated: bool) -> CommandApdu {
     let mut data = Vec::new();
     tlv::write(&mut data, tag::NAME, id);
     tlv::write(&mut data, tag::CHALLENGE, challenge);
-    CommandApdu::new(ins::CALCULATE, 0, u8::from(truncated), data)
+    CommandApdu::expecting_data(ins::CALCULATE, 0, u8::from(truncated), data)
 }
 
 /// CALCULATE ALL, truncated.
 pub fn calculate_all(challenge: &[u8]) -> CommandApdu {
     let mut data = Vec::new();
     tlv::write(&mut data, tag::CHALLENGE, challenge);
-    CommandApdu::new(ins::CALCULATE_ALL, 0, 1, data)
+    CommandApdu::expecting_data(ins::CALCULATE_ALL, 0, 1, data)
 }
 
 /// One computed value: `digits` and either a truncated value or a full HMAC.
@@ -336,6 +337,10 @@ pub enum CalcResponse {
 
 impl CalcResponse {
     fn from_tlv(t: &Tlv<'_>) -> Result<Self, ParseError> {
+        // Nitrokey's secrets-app marks HOTP rows `77 00`, without digits: 0 means unknown
+        if t.value.is_empty() && (t.tag == tag::HOTP || t.tag == tag::TOUCH) {
+            return Ok(if t.tag == tag::HOTP { CalcResponse::Hotp { digits: 0 } } else { CalcResponse::Touch { digits: 0 } });
+        }
         let (&digits, rest) = t.value.split_first().ok_or("calculation result is empty")?;
         match t.tag {
             tag::TRUNCATED => match rest {
@@ -408,6 +413,24 @@ mod tests {
         c.touch = true;
         let want = format!("000100001B7105746F756368731021060042{}7802", "00".repeat(12));
         assert_eq!(hex::encode_upper(put(&c).encode()), want);
+    }
+
+    #[test]
+    fn commands_that_expect_data_carry_le() {
+        assert_eq!(hex::encode_upper(select().encode()), "00A4040007A000000527210100");
+        assert_eq!(hex::encode_upper(list().encode()), "00A1000000");
+        assert!(hex::encode_upper(calculate_all(&[0; 8]).encode()).ends_with("00"));
+        assert_eq!(calculate(b"a", &[1], true).le, Some(256));
+        assert_eq!(validate(&[0; 20], &[0; 8]).le, Some(256));
+        // nothing to answer: no Le
+        assert_eq!(hex::encode_upper(reset().encode()), "0004DEAD");
+        assert_eq!(delete(b"a").le, None);
+    }
+
+    #[test]
+    fn hotp_rows_without_digits_are_understood() {
+        let rows = parse_calculate_all(&[0x71, 0x01, b'h', 0x77, 0x00]).unwrap();
+        assert_eq!(rows, vec![(b"h".to_vec(), CalcResponse::Hotp { digits: 0 })]);
     }
 
     #[test]

@@ -3,17 +3,19 @@
 //! so a transcript replays byte for byte.
 
 use super::credential::{Credential, CredentialData, OathType, DEFAULT_PERIOD};
-use super::error::{classify, Error};
+use super::error::{classify, in_command, Context, Error};
 use super::proto::{self, CalcResponse, SelectInfo, Version};
 use crate::apdu::{CommandApdu, Sw};
 use crate::otp::{self, AccessKey, Code};
-use crate::transport::{exchange, Transport};
+use crate::transport::{exchange_with, Transport, Wait, INS_SEND_REMAINING};
 
 /// An open OATH applet.
 pub struct Session<T> {
     transport: T,
     info: SelectInfo,
     unlocked: bool,
+    // the card refused CALCULATE ALL once: LIST and single CALCULATEs from now on
+    no_calculate_all: bool,
 }
 
 /// One row of CALCULATE ALL, after recalculating non-30 s credentials.
@@ -21,7 +23,8 @@ pub struct Session<T> {
 pub struct CalculatedEntry {
     /// The credential (touch known; algorithm not).
     pub credential: Credential,
-    /// The digits the key reported.
+    /// The digits the key reported; 0 when it did not say (a card without CALCULATE
+    /// ALL, before the row's own CALCULATE).
     pub digits: u8,
     /// The code, unless it needs a touch or is HOTP.
     pub code: Option<Code>,
@@ -37,10 +40,23 @@ impl CalculatedEntry {
 impl<T: Transport> Session<T> {
     /// Selects the OATH applet.
     pub fn select(mut transport: T) -> Result<Self, Error> {
-        let data = send(&mut transport, &proto::select())?;
-        let info = proto::parse_select(&data).map_err(Error::Malformed)?;
+        let info = select(&mut transport)?;
         let unlocked = info.challenge.is_none();
-        Ok(Session { transport, info, unlocked })
+        Ok(Session { transport, info, unlocked, no_calculate_all: false })
+    }
+
+    /// SELECTs the applet again: a fresh challenge, the authentication dropped, and
+    /// what the card now says about its password (used to verify SET CODE).
+    pub fn reselect(&mut self) -> Result<&SelectInfo, Error> {
+        self.info = select(&mut self.transport)?;
+        self.unlocked = self.info.challenge.is_none();
+        Ok(&self.info)
+    }
+
+    /// Whether the card refused CALCULATE ALL in this session (codes then come from
+    /// LIST and single CALCULATEs).
+    pub fn lacks_calculate_all(&self) -> bool {
+        self.no_calculate_all
     }
 
     /// What SELECT said.
@@ -73,8 +89,9 @@ impl<T: Transport> Session<T> {
         self.transport
     }
 
-    fn send(&mut self, command: &CommandApdu) -> Result<Vec<u8>, Error> {
-        send(&mut self.transport, command)
+    fn send(&mut self, command: &CommandApdu, wait: Wait) -> Result<Vec<u8>, Error> {
+        let ctx = Context { locked: !self.unlocked, continued: false };
+        send(&mut self.transport, command, wait, ctx)
     }
 
     /// VALIDATE with mutual authentication: the key must prove it knows the access
@@ -82,7 +99,7 @@ impl<T: Transport> Session<T> {
     pub fn unlock(&mut self, key: &AccessKey, host_challenge: &[u8; 8]) -> Result<(), Error> {
         let card_challenge = self.info.challenge.clone().ok_or(Error::NoPassword)?;
         let proof = key.respond(&card_challenge);
-        let data = self.send(&proto::validate(&proof, host_challenge))?;
+        let data = self.send(&proto::validate(&proof, host_challenge), Wait::Answer)?;
         let card_proof = proto::parse_validate(&data).map_err(Error::Malformed)?;
         if !key.verify(host_challenge, &card_proof) {
             return Err(Error::CardNotAuthentic);
@@ -93,36 +110,62 @@ impl<T: Transport> Session<T> {
 
     /// LIST: every credential with its type and algorithm, in the key's order.
     pub fn list(&mut self) -> Result<Vec<Credential>, Error> {
-        let data = self.send(&proto::list())?;
+        let data = self.send(&proto::list(), Wait::Answer)?;
         proto::parse_list(&data).map_err(Error::Malformed)
     }
 
     /// CALCULATE ALL at `now` and one CALCULATE for each row that needs it (see
     /// [`CalculatedEntry::needs_calculate`]). Touch and HOTP rows get no code: listing
-    /// never asks for a touch or advances a counter.
+    /// never asks for a touch or advances a counter. On a card without CALCULATE ALL,
+    /// a row whose touch is unknown is tried; a touch it does not get marks it as touch.
     pub fn calculate_all_codes(&mut self, now: u64) -> Result<Vec<CalculatedEntry>, Error> {
         let mut entries = self.calculate_all(now)?;
         for e in entries.iter_mut().filter(|e| e.needs_calculate()) {
-            e.code = Some(self.calculate(&e.credential, now)?);
+            match self.calculate_digits(&e.credential, now) {
+                Ok((digits, code)) => (e.digits, e.code) = (digits, Some(code)),
+                Err(Error::TouchNotGiven) if e.credential.touch.is_none() => e.credential.touch = Some(true),
+                Err(err) => return Err(err),
+            }
         }
         Ok(entries)
     }
 
     /// One CALCULATE ALL at `now`. The key signs every TOTP with the same 30 s step, so
     /// rows of other periods (and Steam's, which need the full HMAC) come back without a
-    /// code, as do touch and HOTP rows.
+    /// code, as do touch and HOTP rows. A card that refuses CALCULATE ALL gets LIST
+    /// instead: every row then comes back without a code, digits or touch (see
+    /// [`Session::lacks_calculate_all`]); a YubiKey never pays for this.
     pub fn calculate_all(&mut self, now: u64) -> Result<Vec<CalculatedEntry>, Error> {
-        let challenge = otp::totp_challenge(otp::time_step(now, DEFAULT_PERIOD, 0));
-        let data = self.send(&proto::calculate_all(&challenge))?;
-        let rows = proto::parse_calculate_all(&data).map_err(Error::Malformed)?;
+        self.calculate_all_for(now, DEFAULT_PERIOD)
+    }
+
+    /// One CALCULATE ALL with the time step of `period`: the rows of that period get
+    /// their codes (the others' values belong to no window of theirs and are dropped).
+    /// A dashboard showing several periods sends one of these per period, not one
+    /// CALCULATE per account.
+    pub fn calculate_all_for(&mut self, now: u64, period: u32) -> Result<Vec<CalculatedEntry>, Error> {
+        let period = period.max(1);
+        if !self.no_calculate_all {
+            let challenge = otp::totp_challenge(otp::time_step(now, period, 0));
+            match self.send(&proto::calculate_all(&challenge), Wait::Answer) {
+                Ok(data) => return Self::calculated(&data, now, period),
+                Err(Error::Refused { .. } | Error::NotSupported | Error::BadRequest) => self.no_calculate_all = true,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.list()?.into_iter().map(|credential| CalculatedEntry { credential, digits: 0, code: None }).collect())
+    }
+
+    fn calculated(data: &[u8], now: u64, period: u32) -> Result<Vec<CalculatedEntry>, Error> {
+        let rows = proto::parse_calculate_all(data).map_err(Error::Malformed)?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, response) in rows {
             let oath_type = if matches!(response, CalcResponse::Hotp { .. }) { OathType::Hotp } else { OathType::Totp };
             let mut credential = Credential::new(id, oath_type);
             credential.touch = Some(matches!(response, CalcResponse::Touch { .. }));
             let (digits, code) = match response {
-                CalcResponse::Truncated { digits, value } if credential.period == DEFAULT_PERIOD && !credential.is_steam() => {
-                    (digits, Some(Code::in_window(otp::format_code(value, digits), now, DEFAULT_PERIOD)))
+                CalcResponse::Truncated { digits, value } if credential.period == period && !credential.is_steam() => {
+                    (digits, Some(Code::in_window(otp::format_code(value, digits), now, period)))
                 }
                 CalcResponse::Truncated { digits, .. }
                 | CalcResponse::Full { digits, .. }
@@ -137,28 +180,37 @@ impl<T: Transport> Session<T> {
     /// CALCULATE one code at `now` (TOTP) or at the key's counter (HOTP, which advances
     /// it). Steam credentials get the full HMAC and Steam's alphabet.
     pub fn calculate(&mut self, credential: &Credential, now: u64) -> Result<Code, Error> {
+        self.calculate_digits(credential, now).map(|(_, code)| code)
+    }
+
+    fn calculate_digits(&mut self, credential: &Credential, now: u64) -> Result<(u8, Code), Error> {
         let period = credential.period.max(1);
         let challenge: Vec<u8> = match credential.oath_type {
             OathType::Totp => otp::totp_challenge(otp::time_step(now, period, 0)).to_vec(),
             OathType::Hotp => Vec::new(),
         };
         let steam = credential.is_steam();
-        let data = self.send(&proto::calculate(&credential.id, &challenge, !steam))?;
-        let value = match proto::parse_calculate(&data).map_err(Error::Malformed)? {
-            CalcResponse::Truncated { digits, value } => otp::format_code(value, digits),
-            CalcResponse::Full { hmac, .. } if steam => otp::steam_code(&hmac),
-            CalcResponse::Full { digits, hmac } => otp::format_code(otp::truncate(&hmac), digits),
+        // only a TOTP account known not to need a touch is sure to answer at once
+        let wait = if credential.oath_type == OathType::Totp && credential.touch == Some(false) { Wait::Answer } else { Wait::Touch };
+        let data = self.send(&proto::calculate(&credential.id, &challenge, !steam), wait)?;
+        let (digits, value) = match proto::parse_calculate(&data).map_err(Error::Malformed)? {
+            CalcResponse::Truncated { digits, value } => (digits, otp::format_code(value, digits)),
+            CalcResponse::Full { hmac, digits } if steam => (digits, otp::steam_code(&hmac)),
+            CalcResponse::Full { digits, hmac } => (digits, otp::format_code(otp::truncate(&hmac), digits)),
             _ => return Err(Error::Malformed("CALCULATE returned no value")),
         };
-        Ok(match credential.oath_type {
-            OathType::Totp => Code::in_window(value, now, period),
-            OathType::Hotp => Code { value, valid_from: now, valid_to: u64::MAX },
-        })
+        Ok((
+            digits,
+            match credential.oath_type {
+                OathType::Totp => Code::in_window(value, now, period),
+                OathType::Hotp => Code { value, valid_from: now, valid_to: u64::MAX },
+            },
+        ))
     }
 
     /// CALCULATE with P2=00: the raw HMAC of `challenge` under the credential's key.
     pub fn calculate_raw(&mut self, id: &[u8], challenge: &[u8]) -> Result<Vec<u8>, Error> {
-        let data = self.send(&proto::calculate(id, challenge, false))?;
+        let data = self.send(&proto::calculate(id, challenge, false), Wait::Touch)?;
         match proto::parse_calculate(&data).map_err(Error::Malformed)? {
             CalcResponse::Full { hmac, .. } => Ok(hmac),
             _ => Err(Error::Malformed("CALCULATE returned no full response")),
@@ -169,12 +221,12 @@ impl<T: Transport> Session<T> {
     /// [`check_firmware`].
     pub fn put(&mut self, credential: &CredentialData) -> Result<(), Error> {
         check_firmware(self.version(), credential)?;
-        self.send(&proto::put(credential)).map(drop)
+        self.send(&proto::put(credential), Wait::Touch).map(drop)
     }
 
     /// DELETE.
     pub fn delete(&mut self, id: &[u8]) -> Result<(), Error> {
-        self.send(&proto::delete(id)).map(drop)
+        self.send(&proto::delete(id), Wait::Touch).map(drop)
     }
 
     /// RENAME (firmware 5.3.1 and later).
@@ -183,27 +235,28 @@ impl<T: Transport> Session<T> {
         if !v.supports_rename() {
             return Err(Error::NeedsFirmware { feature: "renaming", needs: Version(5, 3, 1), has: v });
         }
-        self.send(&proto::rename(old, new)).map(drop)
+        self.send(&proto::rename(old, new), Wait::Touch).map(drop)
     }
 
     /// SET CODE: sets or changes the password to `key`. `host_challenge` is 8 random bytes.
     pub fn set_key(&mut self, key: &AccessKey, host_challenge: &[u8; 8]) -> Result<(), Error> {
         let proof = key.respond(host_challenge);
-        self.send(&proto::set_code(Some((key.as_bytes(), host_challenge, &proof))))?;
+        self.send(&proto::set_code(Some((key.as_bytes(), host_challenge, &proof))), Wait::Touch)?;
         self.unlocked = true;
         Ok(())
     }
 
     /// SET CODE with an empty key: removes the password.
     pub fn clear_key(&mut self) -> Result<(), Error> {
-        self.send(&proto::set_code(None)).map(drop)
+        self.send(&proto::set_code(None), Wait::Touch).map(drop)
     }
 
-    /// RESET: deletes every credential and the password; the salt (and device id) change.
+    /// RESET: deletes every credential and the password; the salt (and device id)
+    /// change, so the applet is selected again (as yubikit does) to learn the new salt:
+    /// a password set later in this session is derived with it.
     pub fn reset(&mut self) -> Result<(), Error> {
-        self.send(&proto::reset())?;
-        self.unlocked = true;
-        Ok(())
+        self.send(&proto::reset(), Wait::Touch)?;
+        self.reselect().map(drop)
     }
 }
 
@@ -218,11 +271,17 @@ pub fn check_firmware(v: Version, credential: &CredentialData) -> Result<(), Err
     Ok(())
 }
 
-fn send<T: Transport>(transport: &mut T, command: &CommandApdu) -> Result<Vec<u8>, Error> {
-    let response = exchange(transport, command)?;
-    if response.sw == Sw::OK {
-        Ok(response.data)
+fn select<T: Transport>(transport: &mut T) -> Result<SelectInfo, Error> {
+    let data = send(transport, &proto::select(), Wait::Answer, Context::default())?;
+    proto::parse_select(&data).map_err(Error::Malformed)
+}
+
+fn send<T: Transport>(transport: &mut T, command: &CommandApdu, wait: Wait, ctx: Context) -> Result<Vec<u8>, Error> {
+    let answer = exchange_with(transport, command, INS_SEND_REMAINING, wait).map_err(|e| in_command(e, command.ins, command.p1))?;
+    if answer.response.sw == Sw::OK {
+        Ok(answer.response.data)
     } else {
-        Err(classify(command.ins, command.p1, response.sw))
+        let ctx = Context { continued: answer.continuations > 0, ..ctx };
+        Err(classify(command.ins, command.p1, answer.response.sw, ctx))
     }
 }

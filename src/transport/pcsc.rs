@@ -14,6 +14,9 @@ pub fn map_error(e: pcsc::Error) -> TransportError {
         E::NoReadersAvailable | E::UnknownReader | E::ReaderUnavailable => TransportError::NoReaders,
         E::SharingViolation => TransportError::Busy,
         E::RemovedCard | E::NoSmartcard | E::UnpoweredCard | E::UnresponsiveCard => TransportError::CardRemoved,
+        // for a few seconds after a removal pcscd still lists the card but answers the
+        // transaction calls with these: the key is gone, not PC/SC broken
+        E::NotTransacted | E::InvalidHandle => TransportError::CardRemoved,
         // pcscd answers a protocol mismatch while another program's reset is still under way
         E::ResetCard | E::ProtoMismatch => TransportError::CardReset,
         E::NoAccess | E::SecurityViolation => TransportError::AccessDenied,
@@ -187,6 +190,15 @@ fn guarded_transmit<'b>(card: &pcsc::Card, command: &[u8], buf: &'b mut [u8]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_states_after_a_removal_mean_no_key() {
+        for e in [pcsc::Error::NotTransacted, pcsc::Error::InvalidHandle, pcsc::Error::RemovedCard, pcsc::Error::NoSmartcard] {
+            assert_eq!(map_error(e), TransportError::CardRemoved, "{e}");
+        }
+        // a real PC/SC failure stays one
+        assert!(matches!(map_error(pcsc::Error::InternalError), TransportError::Pcsc(_)));
+    }
 
     #[test]
     #[ignore = "needs pcscd with a virtual key: run by scripts/test"]

@@ -1,7 +1,7 @@
 //! `--trace`: wraps a transport and writes each exchange to stderr in the `apdu/`
 //! transcript notation, with PUT keys and VALIDATE/SET CODE proofs redacted.
 
-use super::{Transport, TransportError};
+use super::{Transport, TransportError, Wait};
 use crate::tlv;
 use std::io::Write;
 
@@ -20,9 +20,13 @@ impl<T: Transport, W: Write> Recorder<T, W> {
 
 impl<T: Transport, W: Write> Transport for Recorder<T, W> {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.transmit_within(command, Wait::Answer)
+    }
+
+    fn transmit_within(&mut self, command: &[u8], wait: Wait) -> Result<Vec<u8>, TransportError> {
         // A broken stderr must not break the command itself.
         let _ = writeln!(self.out, "> {}", redact_command(command));
-        let result = self.inner.transmit(command);
+        let result = self.inner.transmit_within(command, wait);
         let _ = match &result {
             Ok(r) => writeln!(self.out, "< {}", redact_response(command, r)),
             Err(e) => writeln!(self.out, "! {e}"),
@@ -44,11 +48,17 @@ pub fn redact_command(command: &[u8]) -> String {
         0xA3 => &[0x75],       // VALIDATE: proof
         _ => return spaced(command),
     };
-    let header_len = if command.len() > 5 { 5 } else { command.len() };
-    let (header, body) = command.split_at(header_len);
+    // header and Lc, the data, and what follows it (Le)
+    let data_len = crate::apdu::CommandApdu::parse(command).map_or(command.len().saturating_sub(5), |p| p.apdu.data.len());
+    let header_len = match command.get(4) {
+        Some(0) if data_len > 0 => 7,
+        _ => command.len().min(5),
+    };
+    let (header, rest) = command.split_at(header_len);
+    let (body, tail) = rest.split_at(data_len.min(rest.len()));
     let parsed = if ins == 0x01 { tlv::parse_put(body) } else { tlv::parse_all(body) };
     let Ok(tlvs) = parsed else {
-        return format!("{} [redacted {} bytes]", spaced(header), body.len());
+        return format!("{} [redacted {} bytes]", spaced(header), rest.len());
     };
     let mut parts = vec![spaced(header)];
     for t in tlvs {
@@ -61,6 +71,9 @@ pub fn redact_command(command: &[u8]) -> String {
             tlv::write(&mut enc, t.tag, t.value);
             parts.push(spaced(&enc));
         }
+    }
+    if !tail.is_empty() {
+        parts.push(spaced(tail));
     }
     parts.join("  ")
 }
@@ -95,6 +108,11 @@ mod tests {
         cmd.extend([0x74, 0x08]);
         cmd.extend([0x11; 8]);
         assert!(!redact_command(&cmd).contains("AB AB"));
+        // with Le = 00, as ykotp sends VALIDATE: the TLVs are still told apart
+        cmd.push(0);
+        let line = redact_command(&cmd);
+        assert!(line.contains("75 14 [redacted 20 bytes]") && line.ends_with("74 08 11 11 11 11 11 11 11 11  00"), "{line}");
+        cmd.pop();
         let mut resp = vec![0x75, 0x14];
         resp.extend([0xCD; 20]);
         resp.extend([0x90, 0x00]);

@@ -7,6 +7,7 @@ use crate::apdu::{CommandApdu, Sw};
 use crate::oath::proto::{self, ins, tag, Version, MGMT_AID, OATH_AID};
 use crate::otp::{self, AccessKey, Algorithm};
 use crate::tlv;
+use crate::transport::INS_GET_RESPONSE;
 
 /// What the applet needs from the world.
 pub trait CardEnv {
@@ -56,13 +57,30 @@ impl VirtualKey {
         std::mem::take(&mut self.dirty)
     }
 
-    /// Processes one command APDU; returns `data ‖ SW1 SW2`.
+    /// Processes one command APDU; returns `data ‖ SW1 SW2` (nothing from a key with the
+    /// `never-answers` quirk: see [`VirtualKey::respond`]).
     pub fn process(&mut self, command: &[u8], env: &mut dyn CardEnv) -> Vec<u8> {
-        let apdu = match CommandApdu::parse(command) {
-            Ok(p) => p.apdu,
-            Err(_) => return Sw::WRONG_LENGTH.to_bytes().to_vec(),
+        self.respond(command, env).unwrap_or_default()
+    }
+
+    /// Processes one command APDU; `None` when the card stays silent (the
+    /// `never-answers` quirk, once the OATH applet is selected): the edges then never
+    /// answer, as a hung card.
+    pub fn respond(&mut self, command: &[u8], env: &mut dyn CardEnv) -> Option<Vec<u8>> {
+        if self.state.quirks.never_answers && self.selected == Selected::Oath {
+            return None;
+        }
+        let (apdu, le) = match CommandApdu::parse(command) {
+            Ok(p) => (p.apdu, p.le),
+            Err(_) => return Some(Sw::WRONG_LENGTH.to_bytes().to_vec()),
         };
-        let send_remaining = apdu.ins == ins::SEND_REMAINING && self.selected == Selected::Oath;
+        // OATH continues with SEND REMAINING; the management applet with ISO GET RESPONSE
+        // (yubikit's default) or SEND REMAINING, like a YubiKey's
+        let send_remaining = match self.selected {
+            Selected::Oath => apdu.ins == ins::SEND_REMAINING,
+            Selected::Management => apdu.ins == ins::SEND_REMAINING || apdu.ins == INS_GET_RESPONSE,
+            Selected::None => false,
+        };
         let pending = if send_remaining { std::mem::take(&mut self.pending) } else { Vec::new() };
         self.pending.clear();
         let result = if apdu.ins == ins::SELECT && apdu.p1 == 0x04 {
@@ -73,18 +91,26 @@ impl VirtualKey {
             match self.selected {
                 Selected::Oath if send_remaining => self.gate(apdu.ins).map(|()| pending),
                 Selected::Oath => self.gate(apdu.ins).and_then(|()| self.oath(&apdu, env)),
+                Selected::Management if send_remaining => Ok(pending),
                 Selected::Management => self.management(&apdu),
                 Selected::None => Err(Sw::INS_NOT_SUPPORTED),
             }
         };
-        match result {
-            Ok(data) => self.chunk(data),
+        Some(match result {
+            Ok(data) => self.chunk(data, le),
             Err(sw) => sw.to_bytes().to_vec(),
-        }
+        })
     }
 
-    fn chunk(&mut self, mut data: Vec<u8>) -> Vec<u8> {
+    fn chunk(&mut self, mut data: Vec<u8>, le: Option<usize>) -> Vec<u8> {
         let size = self.state.chunk_size.max(1);
+        let quirks = &self.state.quirks;
+        // "no Le" read as "send 0 bytes", or a chain whose 61xx never brings data
+        if (quirks.missing_le_means_zero && le.is_none() && !data.is_empty()) || (quirks.empty_more_data && data.len() > size) {
+            let announced = data.len().min(0xFF) as u8;
+            self.pending = data;
+            return vec![0x61, announced];
+        }
         if data.len() <= size {
             data.extend_from_slice(&Sw::OK.to_bytes());
             return data;
@@ -110,7 +136,13 @@ impl VirtualKey {
             let v = self.state.version;
             let mut out = Vec::with_capacity(32);
             tlv::write(&mut out, tag::VERSION, &[v.0, v.1, v.2]);
-            tlv::write(&mut out, tag::NAME, &self.state.salt);
+            if self.state.quirks.volatile_salt {
+                let mut salt = [0u8; 8];
+                env.random(&mut salt);
+                tlv::write(&mut out, tag::NAME, &salt);
+            } else {
+                tlv::write(&mut out, tag::NAME, &self.state.salt);
+            }
             if let Some(key) = &self.state.access_key {
                 let mut challenge = [0u8; 8];
                 env.random(&mut challenge);
@@ -135,6 +167,9 @@ impl VirtualKey {
         }
         match apdu.ins {
             ins::PUT => self.put(&apdu.data),
+            ins::DELETE | ins::RESET if self.state.quirks.touch_on_delete && !env.touch(b"(DELETE or RESET)") => {
+                Err(Sw::SECURITY_CONDITION_NOT_SATISFIED)
+            }
             ins::DELETE => self.delete(&apdu.data),
             ins::SET_CODE => self.set_code(&apdu.data),
             ins::RESET if p1p2 == (0xDE, 0xAD) => self.reset(env),
@@ -144,6 +179,7 @@ impl VirtualKey {
             ins::LIST => Ok(self.list()),
             ins::VALIDATE => self.validate(&apdu.data),
             ins::CALCULATE if apdu.p1 == 0 && apdu.p2 <= 1 => self.calculate(&apdu.data, apdu.p2 == 1, env),
+            ins::CALCULATE_ALL if self.state.quirks.no_calculate_all => Err(Sw::CONDITIONS_NOT_SATISFIED),
             ins::CALCULATE_ALL if apdu.p1 == 0 && apdu.p2 <= 1 => self.calculate_all(&apdu.data, apdu.p2 == 1),
             ins::CALCULATE | ins::CALCULATE_ALL => Err(Sw::WRONG_P1P2),
             _ => Err(Sw::INS_NOT_SUPPORTED),
@@ -189,8 +225,9 @@ impl VirtualKey {
             last_challenge: None,
         };
         match self.find(name) {
+            Some(_) if self.state.quirks.no_overwrite => return Err(Sw(0x6983)),
             Some(i) => self.state.credentials[i] = credential,
-            None if self.state.credentials.len() >= v.capacity() => return Err(Sw::NO_SPACE),
+            None if self.state.credentials.len() >= self.state.capacity() => return Err(Sw::NO_SPACE),
             None => self.state.credentials.push(credential),
         }
         self.dirty = true;
@@ -227,6 +264,9 @@ impl VirtualKey {
         let tlvs = tlv::parse_all(data).map_err(|_| Sw::INCORRECT_PARAMETERS)?;
         let find = |t: u8| tlvs.iter().find(|x| x.tag == t).map(|x| x.value);
         let key = find(tag::KEY).ok_or(Sw::INCORRECT_PARAMETERS)?;
+        if self.state.quirks.set_code_ignored {
+            return Ok(Vec::new());
+        }
         if key.is_empty() {
             self.state.access_key = None;
             self.dirty = true;

@@ -1,11 +1,14 @@
 //! The virtual key as an in-process transport over its state file (`--reader virtual:PATH`):
 //! every command loads nothing new, but every change is saved before the answer returns,
-//! so a killed process leaves either the old or the new state.
+//! so a killed process leaves either the old or the new state. The key runs on its own
+//! thread behind the same deadlines as a PC/SC card ([`Deadline`]), so a key with the
+//! `never-answers` quirk tests them.
 
 use super::applet::{CardEnv, VirtualKey};
 use super::state::{KeyState, TouchPolicy, DEFAULT_VERSION};
 use super::store;
-use crate::transport::{Transport, TransportError};
+use crate::transport::deadline::Deadline;
+use crate::transport::{Transport, TransportError, Wait};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -60,12 +63,16 @@ pub fn new_state() -> KeyState {
 
 /// A file-backed virtual key used in-process.
 pub struct VirtualCard {
+    link: Deadline,
+}
+
+struct Core {
     path: PathBuf,
     key: VirtualKey,
     env: OsEnv,
     // Held for the card's lifetime, like a PC/SC transaction: two processes using one
     // state file take turns instead of losing each other's changes.
-    _lock: std::fs::File,
+    _lock: crate::private_file::Lock,
 }
 
 /// How long to wait for another process that holds the virtual key
@@ -75,23 +82,12 @@ fn lock_wait() -> Duration {
     Duration::from_millis(ms)
 }
 
-fn lock(path: &Path) -> Result<std::fs::File, TransportError> {
-    let lock_path = PathBuf::from(format!("{}.lock", path.display()));
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).truncate(false).write(true);
-    // the lock file holds nothing secret; 0600 keeps other users from taking the lock
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(&lock_path).map_err(|e| TransportError::io(format!("cannot open {}", lock_path.display()), e))?;
-    let start = std::time::Instant::now();
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < lock_wait() => std::thread::sleep(Duration::from_millis(20)),
-            Err(std::fs::TryLockError::WouldBlock) => return Err(TransportError::Busy),
-            Err(std::fs::TryLockError::Error(e)) => return Err(TransportError::io(format!("cannot lock {}", lock_path.display()), e)),
-        }
-    }
+fn lock(path: &Path) -> Result<crate::private_file::Lock, TransportError> {
+    use crate::private_file::LockError;
+    crate::private_file::lock(&crate::private_file::lock_path(path), lock_wait()).map_err(|e| match e {
+        LockError::Timeout { .. } => TransportError::Busy,
+        other => TransportError::io("cannot use the virtual key's lock", other),
+    })
 }
 
 impl VirtualCard {
@@ -110,18 +106,34 @@ impl VirtualCard {
         };
         let touch = touch.unwrap_or(state.touch);
         let env = OsEnv { touch, announce: false };
-        Ok(VirtualCard { path: path.to_owned(), key: VirtualKey::new(state), env, _lock: lock })
+        let core = Core { path: path.to_owned(), key: VirtualKey::new(state), env, _lock: lock };
+        Ok(VirtualCard { link: Deadline::new(core) })
     }
 
     /// Takes the state file's lock (for `virtual serve`, which owns the key while it runs).
-    pub fn lock_for_serving(path: &Path) -> Result<std::fs::File, TransportError> {
+    pub fn lock_for_serving(path: &Path) -> Result<crate::private_file::Lock, TransportError> {
         lock(path)
     }
 }
 
 impl Transport for VirtualCard {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-        let response = self.key.process(command, &mut self.env);
+        self.link.transmit(command)
+    }
+
+    fn transmit_within(&mut self, command: &[u8], wait: Wait) -> Result<Vec<u8>, TransportError> {
+        self.link.transmit_within(command, wait)
+    }
+}
+
+impl Transport for Core {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let Some(response) = self.key.respond(command, &mut self.env) else {
+            // a hung card: the caller's deadline gives up on it
+            loop {
+                std::thread::park();
+            }
+        };
         if self.key.take_dirty() {
             store::save(&self.path, &self.key.state).map_err(|e| TransportError::io("the virtual key cannot be used", e))?;
         }

@@ -5,10 +5,12 @@
 
 pub mod applet;
 pub mod card;
+pub mod quirks;
 pub mod state;
 pub mod store;
 pub mod vpcd;
 
 pub use applet::{CardEnv, VirtualKey};
 pub use card::VirtualCard;
+pub use quirks::Quirks;
 pub use state::{KeyState, StoredCredential, TouchPolicy};

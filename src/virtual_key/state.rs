@@ -1,6 +1,7 @@
 //! The virtual key's persistent state and its JSON form (format 1, documented in
 //! `docs/virtual-key.md`). Secrets in it are hex; the file is 0600.
 
+use super::quirks::Quirks;
 use crate::oath::proto::Version;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -141,6 +142,9 @@ pub struct KeyState {
     /// Largest response data per APDU before `61xx` chaining.
     #[serde(default = "default_chunk")]
     pub chunk_size: usize,
+    /// How this key departs from a YubiKey (none by default).
+    #[serde(default, skip_serializing_if = "Quirks::is_empty")]
+    pub quirks: Quirks,
 }
 
 fn default_chunk() -> usize {
@@ -164,7 +168,13 @@ impl KeyState {
             credentials: Vec::new(),
             touch: TouchPolicy::Approve,
             chunk_size: DEFAULT_CHUNK,
+            quirks: Quirks::default(),
         }
+    }
+
+    /// How many accounts fit: the quirk's number, else the firmware's.
+    pub fn capacity(&self) -> usize {
+        self.quirks.capacity.unwrap_or_else(|| self.version.capacity())
     }
 
     /// The invariants every state must keep; a file breaking them is corrupt.
@@ -175,8 +185,8 @@ impl KeyState {
         if self.salt.len() != 8 {
             return Err("the salt is not 8 bytes".into());
         }
-        if self.credentials.len() > self.version.capacity() {
-            return Err(format!("{} credentials exceed the capacity of {}", self.credentials.len(), self.version.capacity()));
+        if self.credentials.len() > self.capacity() {
+            return Err(format!("{} credentials exceed the capacity of {}", self.credentials.len(), self.capacity()));
         }
         if self.chunk_size == 0 {
             return Err("chunk_size must be at least 1".into());

@@ -2,7 +2,6 @@
 //! with mode 0600. A corrupt file is an error, never silently replaced.
 
 use super::state::KeyState;
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -19,6 +18,9 @@ pub enum StoreError {
         /// Why.
         source: io::Error,
     },
+    /// Another user could have written the file or its directory.
+    #[error(transparent)]
+    Untrusted(#[from] crate::private_file::Untrusted),
     /// The file is not a valid state.
     #[error("the virtual key's state {path} is corrupt: {why}")]
     Corrupt {
@@ -29,14 +31,20 @@ pub enum StoreError {
     },
 }
 
-/// Reads a state; `Ok(None)` when the file does not exist.
+/// The largest state file read: 64 accounts take about 20 KiB.
+pub const MAX_STATE_BYTES: u64 = 1 << 20;
+
+/// Reads a state (refused when another user could have written it or its directory); `Ok(None)` when the file does not exist.
 pub fn load(path: &Path) -> Result<Option<KeyState>, StoreError> {
-    let text = match fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(StoreError::Io { action: "read", path: path.into(), source }),
+    crate::private_file::check_file_and_dir(path, crate::private_file::Kind::ParentDir)?;
+    let bytes = match crate::private_file::read_capped(path, MAX_STATE_BYTES) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(None),
+        Err(crate::private_file::ReadError::Io(source)) => return Err(StoreError::Io { action: "read", path: path.into(), source }),
+        Err(e) => return Err(StoreError::Corrupt { path: path.into(), why: e.to_string() }),
     };
-    let state: KeyState = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt { path: path.into(), why: e.to_string() })?;
+    let state: KeyState = serde_json::from_slice(&bytes)
+        .map_err(|e| StoreError::Corrupt { path: path.into(), why: crate::private_file::json_problem(&e) })?;
     state.check().map_err(|why| StoreError::Corrupt { path: path.into(), why })?;
     Ok(Some(state))
 }

@@ -91,12 +91,13 @@ fn session(
             }
             _ => {
                 std::thread::sleep(options.latency / 2);
-                let response = key.process(&payload, env);
+                // None: the never-answers quirk; pcscd waits for an answer that never comes
+                let response = key.respond(&payload, env);
                 if key.take_dirty() {
                     store::save(state_path, &key.state).map_err(io::Error::other)?;
                 }
                 std::thread::sleep(options.latency / 2);
-                Some(response)
+                response
             }
         };
         if let Some(r) = reply {

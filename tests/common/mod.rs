@@ -1,6 +1,8 @@
 //! Runs the built `ykotp` binary in an isolated home, against a virtual key or a reader.
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -34,6 +36,12 @@ impl Out {
         assert!(self.stderr.contains("ykotp: error: "), "{self:#?}");
         assert!(self.stderr.contains(text), "stderr should contain {text:?}; {self:#?}");
     }
+}
+
+/// The binary under test. `YKOTP_TEST_BIN` points the tests at another build, to show
+/// that a test fails on the code before a fix (`YKOTP_TEST_BIN=old/ykotp cargo test …`).
+pub fn bin() -> String {
+    std::env::var("YKOTP_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ykotp").to_owned())
 }
 
 /// An isolated ykotp: its own XDG directories and its own key.
@@ -70,7 +78,7 @@ impl Ykotp {
 
     /// The command, with no reader preset.
     pub fn bare(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_ykotp"));
+        let mut c = Command::new(bin());
         for (k, _) in std::env::vars() {
             if k.starts_with("YKOTP_") || k.starts_with("XDG_") {
                 c.env_remove(k);
@@ -86,6 +94,23 @@ impl Ykotp {
             c.env(k, v);
         }
         c
+    }
+
+    /// The environment `bare` gives, less YKOTP_NO_TTY, plus the binary as $YKOTP and the
+    /// reader as $YKOTP_READER: for a script in a real terminal.
+    pub fn shell_env(&self) -> Vec<(String, String)> {
+        let d = self.dir.path();
+        let mut env: Vec<(String, String)> = vec![
+            ("HOME".into(), d.display().to_string()),
+            ("XDG_DATA_HOME".into(), d.join("data").display().to_string()),
+            ("XDG_CONFIG_HOME".into(), d.join("config").display().to_string()),
+            ("XDG_STATE_HOME".into(), d.join("state").display().to_string()),
+            ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+            ("YKOTP".into(), env!("CARGO_BIN_EXE_ykotp").into()),
+            ("YKOTP_READER".into(), self.reader.clone()),
+        ];
+        env.extend(self.env.iter().cloned());
+        env
     }
 
     pub fn run(&self, args: &[&str]) -> Out {

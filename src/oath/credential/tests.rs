@@ -55,8 +55,8 @@ fn uri_parsing() {
     assert_eq!((d.algorithm, d.digits, d.period, d.oath_type), (Algorithm::Sha256, 8, 60, OathType::Totp));
     assert_eq!(d.id(), "60/ACME Co:john.doe@email.com");
     // issuer= wins over the label's issuer
-    let d = CredentialData::from_uri("otpauth://totp/Label:alice?secret=JBSWY3DPEHPK3PXP&issuer=Param").unwrap();
-    assert_eq!(d.issuer.as_deref(), Some("Param"));
+    let d = CredentialData::from_uri("otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&issuer=Param").unwrap();
+    assert_eq!((d.issuer.as_deref(), d.id()), (Some("Param"), "Param:alice".to_owned()));
     let d = CredentialData::from_uri("otpauth://hotp/alice?secret=jbswy3dpehpk3pxp%3D%3D&counter=42&algorithm=sha1").unwrap();
     assert_eq!((d.oath_type, d.counter, d.issuer.clone()), (OathType::Hotp, 42, None));
     let d = CredentialData::from_uri("otpauth://totp/Steam:me?secret=JBSWY3DPEHPK3PXP&digits=5").unwrap();
@@ -125,8 +125,10 @@ fn uri_forms_seen_in_the_wild() {
     assert_eq!(encode_secret(d.secret.as_bytes()), "JBSWY3DPEHPK3PXP");
     let d = p("otpauth://totp/x?secret=jbswy3dpehpk3pxp====");
     assert_eq!(encode_secret(d.secret.as_bytes()), "JBSWY3DPEHPK3PXP");
-    // the label and the parameter disagree: the parameter wins, like ykman
-    assert_eq!(p("otpauth://totp/Old:me?secret=JBSWY3DPEHPK3PXP&issuer=New").id(), "New:me");
+    // the label and the parameter disagree: which one is meant is unclear, so both are
+    // shown (ykman silently takes the parameter)
+    let err = CredentialData::from_uri("otpauth://totp/Old:me?secret=JBSWY3DPEHPK3PXP&issuer=New").unwrap_err();
+    assert_eq!(err, CredentialError::IssuerConflict("Old".into(), "the URI's label", "New".into(), "the URI's issuer= parameter"));
     // no issuer anywhere
     let d = p("otpauth://totp/me?secret=JBSWY3DPEHPK3PXP");
     assert_eq!((d.issuer.clone(), d.id()), (None, "me".to_owned()));
@@ -135,4 +137,59 @@ fn uri_forms_seen_in_the_wild() {
     assert_eq!(d.algorithm, Algorithm::Sha256);
     // an empty issuer parameter is no issuer
     assert_eq!(p("otpauth://totp/me?secret=JBSWY3DPEHPK3PXP&issuer=").id(), "me");
+}
+
+/// One naming rule, every combination: (NAME, --issuer, URI) → id, or the two issuers
+/// that conflict.
+#[test]
+fn one_naming_rule() {
+    const LINOTP: &str = "otpauth://totp/LinOTP:TOTP0001A2B3?secret=JBSWY3DPEHPK3PXP&issuer=LinOTP";
+    const AWS: &str = "otpauth://totp/Amazon%20Web%20Services:alice@123456789012?secret=JBSWY3DPEHPK3PXP&issuer=Amazon%20Web%20Services";
+    // 1Password keeps what the QR code said; a label without issuer and the issuer= parameter
+    const ONEPASSWORD: &str = "otpauth://totp/alice%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=GitHub";
+    const ARN: &str = "arn:aws:iam::123456789012:mfa/alice";
+    let id = |uri: Option<&str>, name: Option<&str>, issuer: Option<&str>| {
+        let naming = NameSources { name, issuer, ..NameSources::default() };
+        match uri {
+            Some(u) => CredentialData::from_uri_as(u, naming).map(|d| d.id()),
+            None => {
+                let mut d = CredentialData::totp("", Secret::new(vec![1, 2, 3]));
+                d.set_name(name.unwrap(), issuer).map(|()| d.id())
+            }
+        }
+    };
+    let ok = |want: &str| Ok(want.to_owned());
+    // a bare secret
+    assert_eq!(id(None, Some("alice"), None), ok("alice"));
+    assert_eq!(id(None, Some("alice"), Some("GitHub")), ok("GitHub:alice"));
+    assert_eq!(id(None, Some("GitHub:alice"), None), ok("GitHub:alice"));
+    assert_eq!(id(None, Some("GitHub:alice"), Some("GitHub")), ok("GitHub:alice"));
+    assert_eq!(id(None, Some(ARN), None), ok(ARN));
+    let conflict = |a: &str, fa, b: &str, fb| Err(CredentialError::IssuerConflict(a.into(), fa, b.into(), fb));
+    assert_eq!(id(None, Some("GitHub:alice"), Some("GitLab")), conflict("GitHub", "NAME", "GitLab", "--issuer"));
+    assert_eq!(id(None, Some(ARN), Some("Amazon Web Services")), conflict("arn", "NAME", "Amazon Web Services", "--issuer"));
+    // a URI alone: its label and issuer= once
+    assert_eq!(id(Some(LINOTP), None, None), ok("LinOTP:TOTP0001A2B3"));
+    assert_eq!(id(Some(AWS), None, None), ok("Amazon Web Services:alice@123456789012"));
+    assert_eq!(id(Some(ONEPASSWORD), None, None), ok("GitHub:alice@example.com"));
+    // a URI with --issuer: added to a label without one, or agreeing with it
+    assert_eq!(id(Some(LINOTP), None, Some("LinOTP")), ok("LinOTP:TOTP0001A2B3"));
+    assert_eq!(id(Some(LINOTP), None, Some("NERSC")), conflict("LinOTP", "the URI's label", "NERSC", "--issuer"));
+    assert_eq!(id(Some(ONEPASSWORD), None, Some("Work")), conflict("Work", "--issuer", "GitHub", "the URI's issuer= parameter"));
+    // a URI with NAME: a NAME with its own issuer keeps it, whatever the URI says
+    assert_eq!(id(Some(LINOTP), Some("LinOTP:TOTP0001A2B3"), None), ok("LinOTP:TOTP0001A2B3"));
+    assert_eq!(id(Some(AWS), Some(ARN), None), ok(ARN));
+    assert_eq!(id(Some(AWS), Some("AWS:root"), None), ok("AWS:root"));
+    assert_eq!(id(Some(ONEPASSWORD), Some("GitHub:alice"), Some("GitHub")), ok("GitHub:alice"));
+    assert_eq!(id(Some(AWS), Some(ARN), Some("AWS")), conflict("arn", "NAME", "AWS", "--issuer"));
+    // … and a NAME without one gets the URI's issuer, or --issuer when they agree
+    assert_eq!(id(Some(LINOTP), Some("nersc"), None), ok("LinOTP:nersc"));
+    assert_eq!(id(Some(ONEPASSWORD), Some("alice"), None), ok("GitHub:alice"));
+    assert_eq!(id(Some(ONEPASSWORD), Some("alice"), Some("GitHub")), ok("GitHub:alice"));
+    assert_eq!(id(Some(LINOTP), Some("nersc"), Some("NERSC")), conflict("NERSC", "--issuer", "LinOTP", "the URI's issuer= parameter"));
+    // the URI's own disagreement matters only when its issuer is used
+    const TORN: &str = "otpauth://totp/Old:me?secret=JBSWY3DPEHPK3PXP&issuer=New";
+    assert_eq!(id(Some(TORN), Some("Mine:me"), None), ok("Mine:me"));
+    assert_eq!(id(Some(TORN), Some("me"), None), conflict("New", "the URI's issuer= parameter", "Old", "the URI's label"));
+    assert_eq!(id(Some(TORN), Some("me"), Some("New")), conflict("New", "--issuer", "Old", "the URI's label"));
 }

@@ -1,0 +1,106 @@
+//! `oath::Session` against the virtual applet and scripted cards: what the session must
+//! do on its own (re-select after RESET, map statuses by context, fall back when a card
+//! refuses CALCULATE ALL).
+
+use ykotp::oath::{Credential, Error, OathType, Session};
+use ykotp::transport::scripted::Scripted;
+use ykotp::transport::{Transport, TransportError};
+use ykotp::virtual_key::state::{KeyState, DEFAULT_VERSION};
+use ykotp::virtual_key::{CardEnv, VirtualKey};
+
+struct Env(u8);
+
+impl CardEnv for Env {
+    fn random(&mut self, buf: &mut [u8]) {
+        // a different salt for every RESET
+        self.0 = self.0.wrapping_add(1);
+        buf.fill(self.0);
+    }
+    fn touch(&mut self, _id: &[u8]) -> bool {
+        true
+    }
+}
+
+/// The pure applet as a transport.
+struct Card(VirtualKey, Env);
+
+impl Transport for Card {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        Ok(self.0.process(command, &mut self.1))
+    }
+}
+
+fn card() -> Card {
+    Card(VirtualKey::new(KeyState::new(DEFAULT_VERSION, [7; 8], None)), Env(0))
+}
+
+fn h(s: &str) -> Vec<u8> {
+    hex::decode(s.replace(' ', "")).unwrap()
+}
+
+#[test]
+fn a_password_set_after_reset_in_the_same_session_works() {
+    let mut s = Session::select(card()).unwrap();
+    let old_id = s.device_id();
+    s.reset().unwrap();
+    // the session learned the new salt
+    assert_ne!(s.device_id(), old_id);
+    let key = s.derive_key("hunter2");
+    s.set_key(&key, &[9; 8]).unwrap();
+    let mut again = Session::select(s.into_transport()).unwrap();
+    assert!(again.is_locked());
+    let key = again.derive_key("hunter2");
+    assert_eq!(again.unlock(&key, &[3; 8]), Ok(()));
+}
+
+#[test]
+fn calculate_on_a_locked_key_is_a_password_error() {
+    let mut s = Session::select(card()).unwrap();
+    let key = s.derive_key("pw");
+    s.set_key(&key, &[1; 8]).unwrap();
+    let mut s = Session::select(s.into_transport()).unwrap();
+    let cred = Credential::new(b"any".to_vec(), OathType::Totp);
+    assert_eq!(s.calculate(&cred, 59), Err(Error::Locked));
+    assert_eq!(s.list(), Err(Error::Locked));
+}
+
+const SELECT: &str = "00A4040007A000000527210100";
+const SELECT_OK: &str = "79 03 05 04 03 71 08 0102030405060708 9000";
+
+#[test]
+fn a_card_without_calculate_all_gets_list_and_calculate() {
+    let script = Scripted::new([
+        (h(SELECT), h(SELECT_OK)),
+        (h("00A400010A7408000000000000000100"), h("6985")),
+        // LIST: a TOTP and a HOTP
+        (h("00A1000000"), h("72 02 21 61 72 02 11 62 9000")),
+        (h("00A200010D 7101 61 7408 0000000000000001 00"), h("76 05 06 41397EEA 9000")),
+        // the session remembers: no second CALCULATE ALL
+        (h("00A1000000"), h("72 02 21 61 72 02 11 62 9000")),
+    ]);
+    let mut s = Session::select(script).unwrap();
+    let rows = s.calculate_all_codes(59).unwrap();
+    assert!(s.lacks_calculate_all());
+    let got: Vec<_> = rows.iter().map(|r| (r.credential.id_str(), r.digits, r.code.as_ref().map(|c| c.value.clone()))).collect();
+    assert_eq!(got, [("a".into(), 6, Some("287082".into())), ("b".into(), 0, None)]);
+    assert_eq!(rows[1].credential.oath_type, OathType::Hotp);
+    let rows = s.calculate_all(59).unwrap();
+    assert!(rows.iter().all(|r| r.code.is_none()));
+    assert_eq!(s.into_transport().remaining(), 0);
+}
+
+#[test]
+fn a_status_after_chaining_is_send_remainings() {
+    let script = Scripted::new([(h(SELECT), h(SELECT_OK)), (h("00A1000000"), h("72 02 21 61 6104")), (h("00A5000000"), h("6F00"))]);
+    let mut s = Session::select(script).unwrap();
+    let e = s.list().unwrap_err();
+    assert_eq!(e.to_string(), "the key refused SEND REMAINING (6F00: no precise diagnosis)");
+}
+
+#[test]
+fn an_empty_61xx_names_the_command() {
+    let script = Scripted::new([(h(SELECT), h(SELECT_OK)), (h("00A1000000"), h("61FF"))]);
+    let mut s = Session::select(script).unwrap();
+    let e = s.list().unwrap_err();
+    assert_eq!(e.to_string(), "the key's answer to LIST is broken: the key announced more data (61FF) but sent none");
+}
