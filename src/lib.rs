@@ -11,8 +11,20 @@
 #![warn(missing_docs, rust_2018_idioms, unused_qualifications, clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+// Files that hold secrets are created 0600 in 0700 directories (private_file.rs), which
+// needs POSIX modes; the CLI also prompts on /dev/tty and runs helper commands with sh.
+// Linux is tested; macOS and the BSDs compile from the same code. Windows would need
+// owner-only ACLs for private_file.rs and console prompts for cli/prompt.rs.
+#[cfg(not(unix))]
+compile_error!(
+    "ykotp supports Unix only (Linux, macOS, BSD): private_file.rs needs POSIX file modes (0600/0700) \
+     and cli/prompt.rs needs /dev/tty; Windows needs owner-only ACLs and console prompts first"
+);
+
 pub mod apdu;
+#[cfg(feature = "cli")]
 pub mod cli;
+pub mod discovery;
 pub mod formats;
 pub mod management;
 pub mod migration;
@@ -20,6 +32,8 @@ pub mod oath;
 pub mod otp;
 pub mod private_file;
 pub mod tlv;
+#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
 pub mod transcript;
 pub mod transport;
 pub mod virtual_key;

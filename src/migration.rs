@@ -6,7 +6,6 @@
 use crate::oath::credential::{CredentialData, CredentialError, DEFAULT_PERIOD};
 use crate::oath::OathType;
 use crate::otp::{Algorithm, Secret};
-use base64::Engine as _;
 use percent_encoding::percent_decode_str;
 
 /// One export QR code: its accounts and where it sits in a multi-code export.
@@ -51,10 +50,8 @@ pub fn parse(uri: &str) -> Result<Batch, MigrationError> {
         zeroize::Zeroize::zeroize(&mut s);
     }
     let bytes = zeroize::Zeroizing::new(
-        base64::engine::general_purpose::STANDARD
-            .decode(decoded.trim_end_matches('='))
-            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(decoded.trim_end_matches('=')))
-            .map_err(|_| MigrationError::Base64)?,
+        // padding is optional in exports: drop it and decode unpadded
+        data_encoding::BASE64_NOPAD.decode(decoded.trim_end_matches('=').as_bytes()).map_err(|_| MigrationError::Base64)?,
     );
     parse_payload(&bytes)
 }
@@ -191,10 +188,7 @@ mod tests {
         payload.extend([0x10, 1, 0x18, 1, 0x20, 0, 0x28, 7]);
         let uri = format!(
             "otpauth-migration://offline?data={}",
-            percent_encoding::utf8_percent_encode(
-                &base64::engine::general_purpose::STANDARD.encode(&payload),
-                percent_encoding::NON_ALPHANUMERIC
-            )
+            percent_encoding::utf8_percent_encode(&data_encoding::BASE64.encode(&payload), percent_encoding::NON_ALPHANUMERIC)
         );
         let batch = parse(&uri).unwrap();
         assert_eq!((batch.size, batch.index, batch.id), (1, 0, 7));

@@ -2,7 +2,6 @@
 //! and QR images imported into the virtual key, the software fallback of `code`, `check`.
 
 mod common;
-use base64::Engine as _;
 use common::*;
 use std::process::Command;
 
@@ -113,7 +112,7 @@ fn export(accounts: &[Ga<'_>], index: u64, size: u64) -> String {
     field_int(3, size, &mut payload);
     field_int(4, index, &mut payload);
     field_int(5, 4242, &mut payload);
-    let b64 = base64::engine::general_purpose::STANDARD.encode(&payload);
+    let b64 = data_encoding::BASE64.encode(&payload);
     format!("otpauth-migration://offline?data={}", percent_encoding::utf8_percent_encode(&b64, percent_encoding::NON_ALPHANUMERIC))
 }
 

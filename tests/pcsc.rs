@@ -52,12 +52,14 @@ fn readers_and_choosing_between_keys() {
     let keys: Vec<&serde_json::Value> = list.as_array().unwrap().iter().filter(|r| r["oath"] == true).collect();
     assert_eq!(keys.len(), 2, "{list}");
     assert_ne!(keys[0]["serial"], keys[1]["serial"]);
-    // two keys and no selector: list them and stop
+    // two keys, no selector, and a command for one key: name them and stop
     let mut c = y.bare();
-    c.args(["list"]);
+    c.args(["info"]);
     let out = exec(c, None);
     out.fails(4, "2 keys found; choose one with --device or --reader");
-    assert!(out.stderr.contains(&format!("serial {}", keys[1]["serial"])), "{out:?}");
+    for k in &keys {
+        assert!(out.stderr.contains(&format!("serial {0}; choose it with --device {0}", k["serial"])), "{out:?}");
+    }
     // --device by serial, or by OATH device id
     for id in [keys[1]["serial"].to_string(), keys[1]["device_id"].as_str().unwrap().to_owned()] {
         let mut c = y.bare();
@@ -230,7 +232,17 @@ fn several_keys_route_merge_and_backup() {
     let both = unselected(&["put", "both", "--all-keys", "--secret-cmd", &format!("echo {DEMO_B32}")]);
     both.ok();
     assert_eq!(both.stderr.matches("added \"both\"").count(), 2, "{both:?}");
-    unselected(&["code", "both"]).fails(4, "\"both\" is on 2 keys; choose one with --device");
+    // held by both keys with the same secret: computed on each, printed once
+    let want = soft_totp(DEMO_B32, 59, 30, 6);
+    assert_eq!(unselected(&["code", "both", "--at", "59"]).ok(), format!("{want}\n"));
+    // the same name with different secrets: an error naming both keys
+    k0.run_in(&["put", "differs", "-"], Some(DEMO_B32)).ok();
+    k1.run_in(&["put", "differs", "-"], Some(RFC_SEED_B32)).ok();
+    let differs = unselected(&["code", "differs", "--at", "59"]);
+    differs.fails(12, "the 2 keys holding \"differs\" give different codes");
+    assert_eq!(differs.stderr.matches("choose it with --device").count(), 2, "{differs:?}");
+    k0.run(&["delete", "differs", "-f"]).ok();
+    k1.run(&["delete", "differs", "-f"]).ok();
     let refused = unselected(&["put", "only0", "--all-keys", "--secret-cmd", &format!("echo {DEMO_B32}")]);
     refused.fails(10, "an account called \"only0\" already exists");
     assert!(refused.stderr.contains("nothing was written: 1 of 2 keys cannot take \"only0\""), "{refused:?}");
@@ -244,14 +256,61 @@ fn several_keys_route_merge_and_backup() {
     let info0: serde_json::Value = serde_json::from_str(k0.run(&["info", "--json"]).ok()).unwrap();
     let info1: serde_json::Value = serde_json::from_str(k1.run(&["info", "--json"]).ok()).unwrap();
     let (s0, s1) = (info0["serial"].to_string(), info1["serial"].to_string());
-    let merged = unselected(&["list", "--all-keys"]);
     let want: Vec<String> = if s0 < s1 {
         vec![format!("{s0}  both"), format!("{s1}  both"), format!("{s0}  only0"), format!("{s1}  only1")]
     } else {
         vec![format!("{s1}  both"), format!("{s0}  both"), format!("{s0}  only0"), format!("{s1}  only1")]
     };
-    let got: Vec<String> = merged.ok().lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join("  ")).collect();
-    assert_eq!(got, want);
+    let words = |out: &str| -> Vec<String> { out.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join("  ")).collect() };
+    // several keys and none chosen: `list` merges as `list --all-keys` does
+    for args in [&["list", "--all-keys"][..], &["list"]] {
+        assert_eq!(words(unselected(args).ok()), want, "{args:?}");
+    }
+    // and so does `code`, with each key's code
+    let codes = words(unselected(&["code", "--at", "59"]).ok());
+    let with_codes: Vec<String> = want
+        .iter()
+        .map(|row| {
+            let secret = if row.ends_with("only1") { RFC_SEED_B32 } else { DEMO_B32 };
+            format!("{row}  {}", soft_totp(secret, 59, 30, 6))
+        })
+        .collect();
+    assert_eq!(codes, with_codes);
+    // a script that chooses a key sees that key alone, as before
+    assert_eq!(words(k1.run(&["list"]).ok()), ["both", "only1"]);
+    assert_eq!(k0.run(&["code", "--at", "59"]).ok().lines().count(), 2);
+}
+
+/// Connects pcscd has made so far, from its debug log (scripts/test starts it with --debug).
+fn pcscd_connects() -> usize {
+    let log = std::env::var("PCSC_DIR").expect("scripts/test sets PCSC_DIR");
+    std::fs::read_to_string(format!("{log}/pcscd.log")).unwrap().matches("Attempting Connect").count()
+}
+
+#[test]
+#[ignore = "needs pcscd and virtual keys: run by scripts/test"]
+fn code_name_costs_one_connect_and_two_apdus_per_key() {
+    let (k0, k1) = (key(0), key(1));
+    k0.run_in(&["put", "acct", "-"], Some(DEMO_B32)).ok();
+    for holders in [1, 2] {
+        let before = pcscd_connects();
+        let out = unselected(&["code", "acct", "--at", "59", "--trace"]);
+        assert_eq!(out.ok(), format!("{}\n", soft_totp(DEMO_B32, 59, 30, 6)));
+        let apdus: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("> ")).collect();
+        // SELECT and CALCULATE ALL on each key, whether it holds the account or not
+        assert_eq!(apdus.len(), 4, "{holders} holder(s): {}", out.stderr);
+        assert_eq!(apdus.iter().filter(|l| l.starts_with("> 00 A4 04 00")).count(), 2, "{}", out.stderr);
+        assert_eq!(pcscd_connects() - before, 2, "{holders} holder(s)");
+        if holders == 1 {
+            k1.run_in(&["put", "acct", "-"], Some(DEMO_B32)).ok();
+        }
+    }
+    // one key chosen: one connect, two APDUs
+    let before = pcscd_connects();
+    let out = k0.run(&["code", "acct", "--at", "59", "--trace"]);
+    out.ok();
+    assert_eq!(out.stderr.lines().filter(|l| l.starts_with("> ")).count(), 2, "{}", out.stderr);
+    assert_eq!(pcscd_connects() - before, 1);
 }
 
 #[test]

@@ -80,8 +80,7 @@ proptest! {
 
     #[test]
     fn google_authenticator_payloads_never_panic(b in bytes()) {
-        use base64::Engine as _;
-        let uri = format!("otpauth-migration://offline?data={}", base64::engine::general_purpose::STANDARD.encode(&b));
+        let uri = format!("otpauth-migration://offline?data={}", data_encoding::BASE64.encode(&b));
         if let Ok(batch) = ykotp::migration::parse(&uri) {
             for a in batch.accounts {
                 prop_assert!(a.validate().is_ok());

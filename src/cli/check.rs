@@ -54,39 +54,54 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<(), CliError> {
         None => secret::Source { positional: a.secret.as_deref(), command, file: a.secret_file.as_deref(), ..Default::default() }.read()?,
     };
     let t = now();
-    let (id, verdict) = device::with_key_holding(g, &query, true, |_, s| {
-        device::unlock(g, s)?;
-        let entries = s.calculate_all(t)?;
-        let entry = pick(&entries, &query, true)?;
-        let cred = &entry.credential;
-        let algorithm = s.list()?.into_iter().find(|c| c.id == cred.id).and_then(|c| c.algorithm).unwrap_or(crate::otp::Algorithm::Sha1);
-        let backup_type = backup(&text, cred.oath_type, algorithm, 6, cred.period)?.oath_type;
-        if backup_type != cred.oath_type {
-            return Ok((
-                cred.id_str(),
-                Verdict::Differs(format!("the backup is {backup_type} but the key's account is {}", cred.oath_type)),
-            ));
-        }
-        let key_code = match &entry.code {
-            Some(c) => c.clone(),
-            None => calculate_with_prompt(s, cred, t)?,
-        };
-        // a card without CALCULATE ALL says the digits only through the code itself
-        let digits = if entry.digits == 0 { key_code.value.len() as u8 } else { entry.digits };
-        let backup = backup(&text, cred.oath_type, algorithm, digits, cred.period)?;
-        let verdict = match cred.oath_type {
-            OathType::Totp if backup.soft_code(t, 0, 0) == key_code.value => Verdict::Same(None),
-            OathType::Totp => Verdict::Differs(describe(&backup, algorithm, digits, cred.period)),
-            OathType::Hotp => {
-                output::status("checking a HOTP account used up one of its codes");
-                match (a.counter..=last_counter).find(|c| backup.soft_code(0, 0, *c) == key_code.value) {
-                    Some(c) => Verdict::Same(Some(c)),
-                    None => Verdict::Differs(format!("no counter from {} to {} gives the key's code", a.counter, last_counter)),
-                }
+    let keys = device::keys(g)?;
+    let found = keys.find(
+        &query,
+        true,
+        t,
+        |s| device::unlock(g, s),
+        |_, s, entries| {
+            let entry = pick(&entries, &query, true)?;
+            let cred = &entry.credential;
+            let algorithm =
+                s.list()?.into_iter().find(|c| c.id == cred.id).and_then(|c| c.algorithm).unwrap_or(crate::otp::Algorithm::Sha1);
+            let backup_type = backup(&text, cred.oath_type, algorithm, 6, cred.period)?.oath_type;
+            if backup_type != cred.oath_type {
+                return Ok((
+                    cred.id_str(),
+                    Verdict::Differs(format!("the backup is {backup_type} but the key's account is {}", cred.oath_type)),
+                ));
             }
-        };
-        Ok((cred.id_str(), verdict))
-    })?;
+            let key_code = match &entry.code {
+                Some(c) => c.clone(),
+                None => calculate_with_prompt(s, cred, t)?,
+            };
+            // a card without CALCULATE ALL says the digits only through the code itself
+            let digits = if entry.digits == 0 { key_code.value.len() as u8 } else { entry.digits };
+            let backup = backup(&text, cred.oath_type, algorithm, digits, cred.period)?;
+            let verdict = match cred.oath_type {
+                OathType::Totp if backup.soft_code(t, 0, 0) == key_code.value => Verdict::Same(None),
+                OathType::Totp => Verdict::Differs(describe(&backup, algorithm, digits, cred.period)),
+                OathType::Hotp => {
+                    output::status("checking a HOTP account used up one of its codes");
+                    match (a.counter..=last_counter).find(|c| backup.soft_code(0, 0, *c) == key_code.value) {
+                        Some(c) => Verdict::Same(Some(c)),
+                        None => Verdict::Differs(format!("no counter from {} to {last_counter} gives the key's code", a.counter)),
+                    }
+                }
+            };
+            Ok((cred.id_str(), verdict))
+        },
+    )?;
+    let (id, verdict) = match found.holders.len() {
+        0 => return Err(CliError::no_account(&query, found.searched)),
+        1 => found.holders.into_iter().map(|(_, r)| r).next().unwrap_or_else(|| unreachable!()),
+        n => {
+            let holders: Vec<&device::KeyCtx> = found.holders.iter().map(|(k, _)| k).collect();
+            let message = format!("\"{query}\" is on {n} keys; choose one with --device");
+            return Err(CliError::on_keys(Exit::NoKey, message, &device::describe(&keys, &holders)));
+        }
+    };
     match verdict {
         Verdict::Same(counter) => {
             if g.json {

@@ -1,7 +1,7 @@
 //! `ykotp code`: one account's code alone on stdout, or a table of all of them.
 
 use super::config::Config;
-use super::device::{self, Link, Needs};
+use super::device::{self, KeyCtx, Link, Needs};
 use super::output;
 use super::prompt;
 use super::report::{CliError, Exit};
@@ -97,15 +97,11 @@ pub fn parse_time(s: &str) -> Result<u64, String> {
     Ok(t)
 }
 
-impl AsRef<Credential> for CalculatedEntry {
-    fn as_ref(&self) -> &Credential {
-        &self.credential
-    }
-}
-
 /// One code as `--json` prints it.
 #[derive(serde::Serialize)]
 pub struct CodeJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
     id: String,
     issuer: Option<String>,
     name: String,
@@ -123,6 +119,7 @@ impl CodeJson {
     fn new(c: &Credential, code: Option<&Code>) -> Self {
         let totp = c.oath_type == OathType::Totp;
         CodeJson {
+            key: None,
             id: c.id_str(),
             issuer: c.issuer.clone(),
             name: c.name.clone(),
@@ -152,10 +149,7 @@ pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
         if clip_secs.is_some() {
             return Err(CliError::new(Exit::Usage, "--clip copies one account's code: name the account"));
         }
-        return device::with_key(g, Needs::default(), |_, s| {
-            device::unlock(g, s)?;
-            print_all(g, a, s.calculate_all_codes(start)?, start)
-        });
+        return all_codes(g, a, start);
     };
     let config = Config::load(g.config.as_deref())?;
     let account = config.account(typed).cloned().unwrap_or_default();
@@ -172,7 +166,7 @@ pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
             return soft_codes(a, &query, cmd, start).map_err(Failed);
         }
         match key_codes(g, a, &query, start) {
-            Err(Failed(e)) if fallback.is_some() && matches!(e.exit, Exit::Pcsc | Exit::NoKey | Exit::NoMatch) => {
+            Err(Failed(e)) if fallback.is_some() && e.key_absent => {
                 output::status(&format!(
                     "no key holding \"{query}\" is present ({}); computing the code in software from fallback_cmd",
                     e.message
@@ -183,7 +177,7 @@ pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
         }
     };
     let mut result = match compute(start) {
-        Err(Many(entries)) => return print_all(g, a, entries, start),
+        Err(Many(entries)) => return print_all(g, a, vec![(None, entries)], start),
         Err(Failed(e)) => return Err(e),
         Ok(r) => r,
     };
@@ -256,37 +250,76 @@ struct Codes {
     software: bool,
 }
 
+/// The codes from every key holding the account: computed on each, printed once when
+/// they agree (a backup key holding the same secret), an error naming the keys if not.
 fn key_codes(g: &Global, a: &CodeArgs, query: &str, start: u64) -> Result<Codes, NoCode> {
+    let keys = device::keys(g)?;
     let mut start = start;
     loop {
-        let step = device::with_key_holding(g, query, a.show_hidden, |_, s| {
-            device::unlock(g, s)?;
-            let entries = s.calculate_all(start)?;
-            let entry = match pick(&entries, query, a.show_hidden) {
-                // a person reading stdout gets the matches' codes to choose from
-                Err(e) if e.exit == Exit::Ambiguous && table::stdout_is_terminal() && !g.json => {
-                    return Ok(Err(Err(matching_codes(s, entries, query, a.show_hidden, start)?)));
+        // the window is chosen once, on the first key, so --min-valid and --fresh speak once
+        let mut window = None;
+        let found = keys.find(
+            query,
+            a.show_hidden,
+            start,
+            |s| device::unlock(g, s),
+            |_, s, entries| {
+                let entry = match pick(&entries, query, a.show_hidden) {
+                    // a person reading stdout gets the matches' codes to choose from
+                    Err(e) if e.exit == Exit::Ambiguous && table::stdout_is_terminal() && !g.json => {
+                        return Ok(Err(matching_codes(s, entries.clone(), query, a.show_hidden, start)?));
+                    }
+                    other => other?,
+                };
+                let cred = &entry.credential;
+                let t = match window {
+                    Some(t) => t,
+                    None => *window.insert(choose_window(a, start, u64::from(cred.period.max(1)), cred.oath_type, &cred.id_str())?),
+                };
+                if t > start && a.at.is_none() {
+                    // wait with the key released, so other programs can use it meanwhile
+                    return Ok(Ok(None));
                 }
-                other => other?,
-            };
-            let cred = &entry.credential;
-            let t = choose_window(a, start, u64::from(cred.period.max(1)), cred.oath_type, &cred.id_str())?;
-            if t > start && a.at.is_none() {
-                // wait with the key released, so other programs can use it meanwhile
-                return Ok(Err(Ok(t)));
-            }
-            let codes = codes_for(s, a, entry, start, t)?;
-            Ok(Ok(Codes { credential: cred.clone(), codes, software: false }))
-        })?;
-        match step {
-            Ok(codes) => return Ok(codes),
-            Err(Err(many)) => return Err(Many(many)),
-            Err(Ok(t)) => {
-                countdown::wait_until(t, "ykotp: next code in");
-                start = t;
+                let codes = codes_for(s, a, entry, start, t)?;
+                Ok(Ok(Some(Codes { credential: cred.clone(), codes, software: false })))
+            },
+        )?;
+        if let Some(t) = window.filter(|t| *t > start && a.at.is_none()) {
+            countdown::wait_until(t, "ykotp: next code in");
+            start = t;
+            continue;
+        }
+        let mut results: Vec<(KeyCtx, Codes)> = Vec::new();
+        for (key, step) in found.holders {
+            match step {
+                Err(many) => return Err(Many(many)),
+                Ok(Some(codes)) => results.push((key, codes)),
+                // every holder chose the same window: none waits once the first does not
+                Ok(None) => {}
             }
         }
+        return agree(&keys, query, found.searched, results).map_err(Failed);
     }
+}
+
+/// One answer from the keys holding `query`, if they agree.
+fn agree(keys: &crate::discovery::Keys, query: &str, searched: usize, mut results: Vec<(KeyCtx, Codes)>) -> Result<Codes, CliError> {
+    let Some((_, first)) = results.first() else {
+        return Err(CliError::no_account(query, searched));
+    };
+    let same =
+        |c: &Codes| c.credential.id == first.credential.id && c.codes.iter().map(|x| &x.value).eq(first.codes.iter().map(|x| &x.value));
+    if results.iter().all(|(_, c)| same(c)) {
+        return Ok(results.swap_remove(0).1);
+    }
+    let holders: Vec<&KeyCtx> = results.iter().map(|(k, _)| k).collect();
+    let described = device::describe(keys, &holders);
+    let (exit, message) = if results.iter().all(|(_, c)| c.credential.id == first.credential.id) {
+        (Exit::Mismatch, format!("the {} keys holding \"{}\" give different codes", results.len(), first.credential.id_str()))
+    } else {
+        (Exit::Ambiguous, format!("\"{query}\" matches different accounts on {} keys; give more of the name", results.len()))
+    };
+    Err(CliError::on_keys(exit, message, &described))
 }
 
 /// The entries matching `query`, with the codes CALCULATE ALL left out computed
@@ -452,23 +485,47 @@ fn print_codes(g: &Global, c: &Codes, prefix: Option<&str>) -> Result<(), CliErr
     })
 }
 
-fn print_all(g: &Global, a: &CodeArgs, entries: Vec<CalculatedEntry>, start: u64) -> Result<(), CliError> {
-    let mut shown: Vec<&CalculatedEntry> = entries.iter().filter(|e| a.show_hidden || !e.credential.is_hidden()).collect();
-    shown.sort_by_key(|e| e.credential.sort_key());
+/// Every code: one key's table, or with several keys attached and none chosen, one
+/// table with a column saying which key.
+fn all_codes(g: &Global, a: &CodeArgs, start: u64) -> Result<(), CliError> {
+    let keys = device::keys(g)?;
+    if !keys.selection().is_open() || keys.cards_present()? <= 1 {
+        return keys.with_one(Needs::default(), |_, s| {
+            device::unlock(g, s)?;
+            print_all(g, a, vec![(None, s.calculate_all_codes(start)?)], start)
+        });
+    }
+    let each = keys.each(Needs { serial: true }, |_, s| -> Result<_, CliError> {
+        device::unlock(g, s)?;
+        Ok(s.calculate_all_codes(start)?)
+    })?;
+    let several = each.len() > 1;
+    print_all(g, a, each.into_iter().map(|(k, e)| (several.then(|| device::key_label(&k)), e)).collect(), start)
+}
+
+fn print_all(g: &Global, a: &CodeArgs, keys: Vec<(Option<String>, Vec<CalculatedEntry>)>, start: u64) -> Result<(), CliError> {
+    let mut shown: Vec<(&Option<String>, &CalculatedEntry)> = keys
+        .iter()
+        .flat_map(|(k, entries)| entries.iter().filter(|e| a.show_hidden || !e.credential.is_hidden()).map(move |e| (k, e)))
+        .collect();
+    // ykman's order; with several keys, the same account on each key side by side
+    shown.sort_by_key(|(k, e)| (e.credential.sort_key(), *k));
     if g.json {
-        let rows: Vec<CodeJson> = shown.iter().map(|e| CodeJson::new(&e.credential, e.code.as_ref())).collect();
+        let rows: Vec<CodeJson> =
+            shown.iter().map(|(k, e)| CodeJson { key: (*k).clone(), ..CodeJson::new(&e.credential, e.code.as_ref()) }).collect();
         return output::json(&rows);
     }
     let terminal = table::stdout_is_terminal();
     let rows: Vec<Vec<String>> = shown
         .iter()
-        .map(|e| {
+        .map(|(k, e)| {
             let code = match (&e.code, e.credential.oath_type) {
                 (Some(c), _) => c.value.clone(),
                 (None, OathType::Hotp) => "[HOTP]".into(),
                 (None, OathType::Totp) => "[touch]".into(),
             };
-            let mut row = vec![e.credential.id_str(), code];
+            let mut row: Vec<String> = k.iter().cloned().collect();
+            row.extend([e.credential.id_str(), code]);
             // on a terminal, how long each code stays valid; scripts keep two columns
             if terminal {
                 row.push(match &e.code {

@@ -4,8 +4,8 @@ use super::config::Config;
 use super::device::{self, Needs};
 use super::report::{CliError, Exit};
 use super::{keystore, output, Global};
+use crate::discovery::{self, Keys, SlotState};
 use crate::oath::Error as OathError;
-use crate::transport::pcsc::Pcsc;
 use crate::transport::TransportError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -46,12 +46,7 @@ impl Report {
 /// Runs `doctor`.
 pub fn run(g: &Global) -> Result<(), CliError> {
     let mut r = Report::default();
-    if g.reader.as_deref().is_some_and(|x| x.starts_with("virtual:")) {
-        r.ok("pcscd", "not needed for a virtual key");
-        check_key(g, &mut r, g.reader.as_deref().unwrap_or_default());
-    } else {
-        check_pcsc(g, &mut r);
-    }
+    check_keys(g, &mut r);
     check_clock(&mut r);
     check_config(g, &mut r);
     check_state_files(&mut r);
@@ -67,62 +62,79 @@ pub fn run(g: &Global) -> Result<(), CliError> {
     }
 }
 
-fn check_pcsc(g: &Global, r: &mut Report) {
-    let pcsc = match Pcsc::establish() {
-        Ok(p) => p,
+fn check_keys(g: &Global, r: &mut Report) {
+    let keys = match device::keys(g) {
+        Ok(k) => k,
+        Err(e) => return r.fail("pcscd", &e),
+    };
+    let virtual_key = keys.selection().virtual_path().is_some();
+    let slots = match keys.list() {
+        Ok(slots) => slots,
+        Err(e @ (discovery::Error::NoReaderMatches { .. } | discovery::Error::Oath(OathError::Transport(TransportError::NoReaders)))) => {
+            r.ok("pcscd", "reachable");
+            return r.fail("readers", &e.into());
+        }
         Err(e) => return r.fail("pcscd", &e.into()),
     };
-    let readers = match pcsc.readers() {
-        Ok(list) => list,
-        Err(e) => return r.fail("pcscd", &e.into()),
-    };
-    r.ok("pcscd", "reachable");
-    if readers.is_empty() {
-        return r.fail("readers", &TransportError::NoReaders.into());
+    if virtual_key {
+        r.ok("pcscd", "not needed for a virtual key");
+    } else {
+        r.ok("pcscd", "reachable");
+        r.ok("readers", slots.iter().map(|s| format!("\"{}\"", s.reader)).collect::<Vec<_>>().join(", "));
     }
-    r.ok("readers", readers.iter().map(|(n, _)| format!("\"{n}\"")).collect::<Vec<_>>().join(", "));
-    let mut keys = 0;
-    for (reader, _) in readers.iter().filter(|(_, present)| *present) {
-        keys += 1;
-        check_key(g, r, reader);
+    let mut cards = 0;
+    for slot in slots {
+        let name = format!("key in \"{}\"", slot.reader);
+        match slot.state {
+            SlotState::Empty => continue,
+            SlotState::Key(k) => check_key(&keys, r, &name, &k),
+            SlotState::NoOath => r.fail(&name, &discovery::Error::NoApplet { reader: slot.reader.clone() }.into()),
+            SlotState::Failed(e) => fail_key(r, &name, e.into()),
+        }
+        cards += 1;
     }
-    if keys == 0 {
+    if cards == 0 {
         r.fail("keys", &CliError::new(Exit::NoKey, "no key is inserted").hint("insert your YubiKey"));
     }
 }
 
-/// OATH reachable on one reader; a remembered password still valid.
-fn check_key(g: &Global, r: &mut Report, reader: &str) {
-    let name = format!("key in \"{reader}\"");
-    let sub = Global { reader: Some(reader.to_owned()), device: None, password_cmd: None, trace: g.trace, json: false, config: None };
-    let result = device::with_key(&sub, Needs { serial: true }, |ctx, s| {
-        let serial = ctx.serial.map_or("serial hidden".to_owned(), |s| format!("serial {s}"));
-        let mut detail = format!("OATH {} ({serial}, device id {})", s.version(), s.device_id());
-        let mut stale = None;
-        if s.is_locked() {
-            match keystore::get(&s.device_id())? {
-                Some(key) => match s.unlock(&key, &device::host_challenge()) {
-                    Ok(()) => detail.push_str(", password remembered and valid"),
-                    Err(OathError::WrongPassword) => stale = Some(s.device_id()),
-                    Err(e) => return Err(e.into()),
-                },
-                None => detail.push_str(", password set (not remembered)"),
+/// A key with OATH: what it says, and whether a remembered password still works.
+fn check_key(keys: &Keys, r: &mut Report, name: &str, k: &discovery::KeyInfo) {
+    let serial = k.serial.map_or("serial hidden".to_owned(), |s| format!("serial {s}"));
+    let mut detail = format!("OATH {} ({serial}, device id {})", k.version, k.device_id);
+    let remembered = match k.device_id.stable() {
+        Some(id) if k.locked => keystore::get(id),
+        _ => Ok(None),
+    };
+    let key = match remembered {
+        Ok(Some(key)) => key,
+        Ok(None) => {
+            if k.locked {
+                detail.push_str(", password set (not remembered)");
             }
+            return r.ok(name, detail);
         }
-        Ok((detail, stale))
+        Err(e) => return r.fail(name, &e),
+    };
+    let valid = keys.with_reader(&k.reader, Needs::default(), |_, s| match s.unlock(&key, &device::host_challenge()) {
+        Ok(()) => Ok(true),
+        Err(OathError::WrongPassword) => Ok(false),
+        Err(e) => Err(CliError::from(e)),
     });
-    match result {
-        Ok((detail, None)) => r.ok(&name, detail),
-        Ok((detail, Some(_))) => {
-            r.warn(&name, format!("{detail}; the remembered password no longer works"), "run `ykotp password remember` again")
-        }
-        Err(e) if e.exit == Exit::Busy => {
-            let holders = holders();
-            let who = if holders.is_empty() { "another program".to_owned() } else { holders.join(", ") };
-            r.fail(&name, &CliError { message: format!("held exclusively by {who}"), ..e });
-        }
-        Err(e) => r.fail(&name, &e),
+    match valid {
+        Ok(true) => r.ok(name, format!("{detail}, password remembered and valid")),
+        Ok(false) => r.warn(name, format!("{detail}; the remembered password no longer works"), "run `ykotp password remember` again"),
+        Err(e) => fail_key(r, name, e),
     }
+}
+
+fn fail_key(r: &mut Report, name: &str, e: CliError) {
+    if e.exit == Exit::Busy {
+        let holders = holders();
+        let who = if holders.is_empty() { "another program".to_owned() } else { holders.join(", ") };
+        return r.fail(name, &CliError { message: format!("held exclusively by {who}"), ..e });
+    }
+    r.fail(name, &e)
 }
 
 /// Programs known to hold YubiKeys exclusively, if running.

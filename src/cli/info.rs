@@ -1,36 +1,60 @@
 //! `ykotp readers` and `ykotp info`.
 
-use super::device::{self, Needs, Probe};
-use super::report::CliError;
+use super::device::{self, Needs};
+use super::report::{with_causes, CliError};
 use super::{keystore, output, Global};
-use crate::transport::pcsc::Pcsc;
-use crate::transport::TransportError;
+use crate::discovery::SlotState;
+
+/// One reader as `readers --json` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+struct Probe {
+    reader: String,
+    card: bool,
+    oath: bool,
+    version: Option<String>,
+    serial: Option<u32>,
+    /// Absent (null) when it changes on every SELECT: it names nothing then.
+    device_id: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    device_id_changes: bool,
+    locked: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
 
 /// Runs `readers`.
 pub fn readers(g: &Global) -> Result<(), CliError> {
-    let probes = if g.reader.as_deref().is_some_and(|r| r.starts_with("virtual:")) {
-        vec![device::with_key(g, Needs { serial: true }, |ctx, s| {
-            Ok(Probe {
-                reader: ctx.reader.clone(),
+    let probes: Vec<Probe> = device::keys(g)?
+        .list()?
+        .into_iter()
+        .map(|slot| {
+            let mut p = Probe {
+                reader: slot.reader,
                 card: true,
-                oath: true,
-                version: Some(s.version().to_string()),
-                serial: ctx.serial,
-                device_id: Some(s.device_id()),
-                locked: Some(s.is_locked()),
+                oath: false,
+                version: None,
+                serial: None,
+                device_id: None,
+                device_id_changes: false,
+                locked: None,
                 error: None,
-            })
-        })?]
-    } else {
-        let pcsc = Pcsc::establish()?;
-        let readers = pcsc.readers()?;
-        if readers.is_empty() {
-            return Err(TransportError::NoReaders.into());
-        }
-        let wanted = g.reader.as_deref().map(str::to_lowercase);
-        let readers: Vec<_> = readers.into_iter().filter(|(n, _)| wanted.as_ref().is_none_or(|w| n.to_lowercase().contains(w))).collect();
-        device::probe_all(g, &pcsc, &readers)
-    };
+            };
+            match slot.state {
+                SlotState::Empty => p.card = false,
+                SlotState::Key(k) => {
+                    p.oath = true;
+                    p.version = Some(k.version.to_string());
+                    p.serial = k.serial;
+                    p.device_id = k.device_id.stable().map(str::to_owned);
+                    p.device_id_changes = p.device_id.is_none();
+                    p.locked = Some(k.locked);
+                }
+                SlotState::Failed(e) => p.error = Some(with_causes(&e)),
+                _ => {}
+            }
+            p
+        })
+        .collect();
     if g.json {
         return output::json(&probes);
     }
@@ -48,7 +72,11 @@ pub fn readers(g: &Global) -> Result<(), CliError> {
             oath,
             p.version.clone().unwrap_or_else(dash),
             p.serial.map_or_else(dash, |s| s.to_string()),
-            p.device_id.clone().unwrap_or_else(dash),
+            match (&p.device_id, p.device_id_changes) {
+                (Some(id), _) => id.clone(),
+                (None, true) => "(changes)".into(),
+                (None, false) => dash(),
+            },
             p.locked.map_or_else(dash, |l| if l { "set".into() } else { "none".into() }),
         ]);
     }

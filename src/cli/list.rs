@@ -1,6 +1,6 @@
 //! `ykotp list`: the accounts on the key, sorted as ykman sorts them.
 
-use super::device::{self, KeyCtx, Link, Needs};
+use super::device::{self, Link, Needs};
 use super::output;
 use super::report::CliError;
 use super::Global;
@@ -53,10 +53,15 @@ pub fn run(g: &Global, a: &ListArgs) -> Result<(), CliError> {
         };
         Ok((creds, details))
     };
-    let keys: Vec<(Option<String>, KeyAccounts)> = if a.all_keys {
-        device::each_key(g, |_, s| read(s))?.into_iter().map(|(ctx, r)| (Some(key_label(&ctx)), r)).collect()
+    let attached = device::keys(g)?;
+    // several keys and none chosen: all of them, merged, with a column saying which key
+    let merge = a.all_keys || (attached.selection().is_open() && attached.cards_present()? > 1);
+    let keys: Vec<(Option<String>, KeyAccounts)> = if merge {
+        let each = attached.each(Needs { serial: true }, |_, s| read(s))?;
+        let column = a.all_keys || each.len() > 1;
+        each.into_iter().map(|(key, r)| (column.then(|| key_label(&key)), r)).collect()
     } else {
-        vec![(None, device::with_key(g, Needs::default(), |_, s| read(s))?)]
+        vec![(None, attached.with_one(Needs::default(), |_, s| read(s))?)]
     };
     let mut found: Vec<(&Option<String>, &Credential, &Details)> = keys
         .iter()
@@ -74,10 +79,7 @@ pub fn run(g: &Global, a: &ListArgs) -> Result<(), CliError> {
 type Details = HashMap<Vec<u8>, (u8, Option<bool>)>;
 type KeyAccounts = (Vec<Credential>, Details);
 
-/// How a key is named in a KEY column: its serial, else its reader.
-pub fn key_label(ctx: &KeyCtx) -> String {
-    ctx.serial.map_or_else(|| ctx.reader.clone(), |s| s.to_string())
-}
+pub use super::device::key_label;
 
 fn row(key: Option<String>, c: &Credential, d: Option<&(u8, Option<bool>)>) -> Row {
     Row {

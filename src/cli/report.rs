@@ -1,6 +1,7 @@
 //! Errors for people: `ykotp: error: …` and `ykotp: hint: …` on stderr, and the
 //! documented exit codes.
 
+use crate::discovery::{self, KeyInfo};
 use crate::oath::Error as OathError;
 use crate::transport::TransportError;
 use std::io::Write;
@@ -50,12 +51,31 @@ pub struct CliError {
     pub message: String,
     /// What to do next.
     pub hints: Vec<String>,
+    /// No key holding the account could be reached (PC/SC unavailable, no key, not on
+    /// any key): a software fallback may stand in. Decided here, from the error's kind,
+    /// never from the exit code.
+    pub key_absent: bool,
 }
 
 impl CliError {
     /// An error with an exit code.
     pub fn new(exit: Exit, message: impl Into<String>) -> Self {
-        CliError { exit, message: message.into(), hints: Vec::new() }
+        CliError { exit, message: message.into(), hints: Vec::new(), key_absent: false }
+    }
+
+    fn absent(mut self) -> Self {
+        self.key_absent = true;
+        self
+    }
+
+    /// No account matches `query` on the `searched` keys.
+    pub fn no_account(query: &str, searched: usize) -> Self {
+        let message = match searched {
+            0 | 1 => format!("no account matches \"{query}\""),
+            n => format!("no account matches \"{query}\" on any of the {n} keys"),
+        };
+        let hint = if searched > 1 { "run `ykotp list` to see the accounts of every key" } else { "run `ykotp list` to see the accounts" };
+        CliError::new(Exit::NoMatch, message).hint(hint).absent()
     }
 
     /// Adds a hint line.
@@ -100,15 +120,19 @@ impl From<TransportError> for CliError {
         use TransportError as T;
         match e {
             T::NoService => CliError::new(Exit::Pcsc, "cannot reach the PC/SC service (pcscd)")
-                .hint("install and start it: sudo apt-get install pcscd && sudo systemctl enable --now pcscd.socket"),
+                .hint("install and start it: sudo apt-get install pcscd && sudo systemctl enable --now pcscd.socket")
+                .absent(),
             T::NoReaders => CliError::new(Exit::Pcsc, "no smart card reader found")
-                .hint("plug in your YubiKey; `pcsc_scan` shows what pcscd sees"),
+                .hint("plug in your YubiKey; `pcsc_scan` shows what pcscd sees")
+                .absent(),
             T::AccessDenied => CliError::new(Exit::Pcsc, "pcscd refused access to the reader")
-                .hint("over ssh, polkit may deny PC/SC access: see udev/README.md"),
+                .hint("over ssh, polkit may deny PC/SC access: see udev/README.md")
+                .absent(),
             T::Busy => CliError::new(Exit::Busy, "the key is in use by another program")
                 .hint("gpg's scdaemon often holds it: run `gpgconf --kill scdaemon`, or put `disable-ccid` and `pcsc-shared` in ~/.gnupg/scdaemon.conf"),
             T::CardRemoved => CliError::new(Exit::NoKey, "the key was removed or stopped answering")
-                .hint("plug it back in and try again"),
+                .hint("plug it back in and try again")
+                .absent(),
             T::CardReset => CliError::new(Exit::Other, "the key was reset by another program during the operation")
                 .hint("try again"),
             T::Malformed => CliError::new(Exit::Other, "the key sent a malformed response"),
@@ -116,15 +140,79 @@ impl From<TransportError> for CliError {
                 CliError::new(Exit::Other, e.to_string()).hint("the card breaks ISO 7816 response chaining; see docs/tokens.md")
             }
             T::NoAnswer { .. } => no_answer(e.to_string()),
-            T::Pcsc(m) => CliError::new(Exit::Pcsc, format!("PC/SC error: {m}")),
-            T::Script(m) => CliError::new(Exit::Other, m),
-            T::Io(m) => CliError::new(Exit::Other, m),
+            ref pcsc @ T::Pcsc(_) => CliError::new(Exit::Pcsc, with_causes(pcsc)).absent(),
+            ref other => CliError::new(Exit::Other, with_causes(other)),
         }
     }
 }
 
+/// An error's message followed by its causes, each said once.
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let said = c.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        cause = c.source();
+    }
+    text
+}
+
+/// A key as a hint names it, with the option that chooses it.
+fn selector_hint(k: &KeyInfo) -> String {
+    match (k.serial, k.device_id.stable()) {
+        (Some(s), _) => format!("\"{}\": serial {s}; choose it with --device {s}", k.reader),
+        (None, Some(id)) => format!("\"{}\": device id {id}; choose it with --device {id}", k.reader),
+        // a device id that changes on every SELECT names nothing: the reader does
+        (None, None) => format!("\"{}\": no serial, and its device id changes on every SELECT; choose it with --reader", k.reader),
+    }
+}
+
+impl From<discovery::Error> for CliError {
+    fn from(e: discovery::Error) -> Self {
+        use discovery::Error as D;
+        match e {
+            D::Oath(o) => o.into(),
+            D::NoReaderMatches { wanted, readers } => {
+                let names = readers.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
+                CliError::new(Exit::NoKey, format!("no reader matches \"{wanted}\"")).hint(format!("readers: {names}")).absent()
+            }
+            D::NoCard => {
+                CliError::new(Exit::NoKey, "no YubiKey found").hint("insert your key; `ykotp readers` lists what pcscd sees").absent()
+            }
+            D::NoOathKey => CliError::new(Exit::NoKey, "no key with an OATH applet found")
+                .hint("insert your YubiKey; `ykotp readers` lists what pcscd sees")
+                .absent(),
+            D::NoApplet { reader } => CliError::new(Exit::NoKey, format!("the key in \"{reader}\" has no OATH applet"))
+                .hint("enable it with `ykman config usb --enable OATH`")
+                .absent(),
+            D::NoKeyMatches(id) => CliError::new(Exit::NoKey, format!("no key matches --device {id}"))
+                .hint("run `ykotp readers` to see serial numbers and device ids")
+                .absent(),
+            D::Several(keys) => {
+                let keys: Vec<_> = keys.into_iter().map(Ok).collect();
+                CliError::on_keys(Exit::NoKey, format!("{} keys found; choose one with --device or --reader", keys.len()), &keys)
+            }
+        }
+    }
+}
+
+impl CliError {
+    /// An error about several keys, each named with the option that chooses it (a key
+    /// that could not be probed by its reader).
+    pub fn on_keys(exit: Exit, message: String, keys: &[Result<KeyInfo, String>]) -> Self {
+        keys.iter().fold(CliError::new(exit, message), |e, k| match k {
+            Ok(k) => e.hint(selector_hint(k)),
+            Err(reader) => e.hint(format!("\"{reader}\": choose it with --reader")),
+        })
+    }
+}
+
 fn no_answer(text: String) -> CliError {
-    CliError::new(Exit::NoKey, text).hint("unplug the key and plug it back in; if it keeps happening, see docs/tokens.md")
+    // a card that stopped answering cannot give the code: a fallback may stand in
+    CliError::new(Exit::NoKey, text).hint("unplug the key and plug it back in; if it keeps happening, see docs/tokens.md").absent()
 }
 
 impl From<OathError> for CliError {
@@ -134,7 +222,8 @@ impl From<OathError> for CliError {
         match e {
             E::Transport(t) => t.into(),
             E::AppletNotFound => CliError::new(Exit::NoKey, "the key has no OATH applet, or it is disabled")
-                .hint("enable it with `ykman config usb --enable OATH`"),
+                .hint("enable it with `ykman config usb --enable OATH`")
+                .absent(),
             E::Locked => CliError::new(Exit::Password, "the key is protected by a password")
                 .hint("give it with --password-cmd CMD, or remember it with `ykotp password remember`"),
             E::WrongPassword => CliError::new(Exit::Password, "wrong password"),
@@ -147,11 +236,52 @@ impl From<OathError> for CliError {
             E::BrokenChain { .. } => {
                 CliError::new(Exit::Other, text).hint("the card breaks ISO 7816 response chaining; see docs/tokens.md")
             }
-            E::NoSuchAccount => CliError::new(Exit::NoMatch, "the key has no such account").hint("run `ykotp list` to see the accounts"),
+            E::NoSuchAccount => {
+                CliError::new(Exit::NoMatch, "the key has no such account").hint("run `ykotp list` to see the accounts").absent()
+            }
             E::NoSpace => CliError::new(Exit::Unsupported, "the key has no space left for another account")
                 .hint("delete an account with `ykotp delete` first"),
             E::NotSupported | E::NeedsFirmware { .. } => CliError::new(Exit::Unsupported, text),
             _ => CliError::new(Exit::Other, text),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_are_said_once_and_fallback_follows_the_kind_not_the_exit_code() {
+        let io = TransportError::io("cannot lock k.lock", std::io::Error::other("disk on fire"));
+        assert_eq!(with_causes(&io), "cannot lock k.lock: disk on fire");
+        let pcsc = CliError::from(TransportError::Pcsc(pcsc::Error::InvalidHandle));
+        assert!(pcsc.message.starts_with("PC/SC error: ") && pcsc.message.len() > "PC/SC error: ".len(), "{}", pcsc.message);
+        assert!(pcsc.key_absent);
+        // a busy key is present: never computed in software behind the user's back
+        assert!(!CliError::from(TransportError::Busy).key_absent);
+        assert!(CliError::from(discovery::Error::NoCard).key_absent);
+        assert!(CliError::no_account("aws", 2).key_absent);
+        assert!(!CliError::from(OathError::Locked).key_absent);
+    }
+
+    #[test]
+    fn a_device_id_that_changes_is_never_suggested() {
+        let key = |serial, device_id| KeyInfo {
+            reader: "R".into(),
+            serial,
+            version: crate::oath::proto::Version(5, 4, 3),
+            device_id,
+            locked: false,
+        };
+        let e = CliError::from(discovery::Error::Several(vec![
+            key(Some(7), discovery::DeviceId::Volatile),
+            key(None, discovery::DeviceId::Stable("abc".into())),
+            key(None, discovery::DeviceId::Volatile),
+        ]));
+        assert_eq!(e.exit, Exit::NoKey);
+        assert_eq!(e.hints[0], "\"R\": serial 7; choose it with --device 7");
+        assert_eq!(e.hints[1], "\"R\": device id abc; choose it with --device abc");
+        assert!(e.hints[2].ends_with("choose it with --reader") && !e.hints[2].contains("--device"), "{}", e.hints[2]);
     }
 }

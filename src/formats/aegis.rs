@@ -129,13 +129,12 @@ fn open(key: &[u8], params: &Params, cipher: &[u8]) -> Option<Zeroizing<Vec<u8>>
 }
 
 fn decrypt_db(header: &Header, cipher: &str, password: &str) -> Result<Zeroizing<Vec<u8>>, FormatError> {
-    use base64::Engine as _;
     let params = header.params.as_ref().ok_or_else(|| damaged("an encrypted vault without params"))?;
     let slots: Vec<&Slot> = header.slots.iter().flatten().filter(|s| s.kind == PASSWORD_SLOT).collect();
     if slots.is_empty() {
         return Err(FormatError::Unsupported(F, "no password slot (only a biometric or raw key)".into()));
     }
-    let cipher = base64::engine::general_purpose::STANDARD.decode(cipher.trim()).map_err(|_| damaged("its db is not base64"))?;
+    let cipher = data_encoding::BASE64.decode(cipher.trim().as_bytes()).map_err(|_| damaged("its db is not base64"))?;
     for slot in slots {
         let (n, r, p) = (slot.n.unwrap_or(0), slot.r.unwrap_or(0), slot.p.unwrap_or(0));
         if !n.is_power_of_two() || n < 2 || r == 0 || p == 0 || p > 16 || 128u64.saturating_mul(r).saturating_mul(n) > MAX_SCRYPT_MEMORY {

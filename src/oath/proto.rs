@@ -194,9 +194,8 @@ impl SelectInfo {
 
 /// ykman's OATH device id for a salt.
 pub fn device_id(salt: &[u8]) -> String {
-    use base64::Engine as _;
     let digest = sha2::Sha256::digest(salt);
-    base64::engine::general_purpose::STANDARD_NO_PAD.encode(&digest[..16])
+    data_encoding::BASE64_NOPAD.encode(&digest[..16])
 }
 
 /// Why a card's answer could not be understood.

@@ -20,6 +20,12 @@ impl AsRef<Credential> for Credential {
     }
 }
 
+impl AsRef<Credential> for super::CalculatedEntry {
+    fn as_ref(&self) -> &Credential {
+        &self.credential
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -66,7 +66,7 @@ impl Transport for Deadline {
             Wait::Answer => self.limits.answer,
             Wait::Touch => self.limits.touch,
         };
-        let gone = || TransportError::Io("the card's thread ended".into());
+        let gone = || TransportError::io("the card's thread ended", std::io::Error::from(std::io::ErrorKind::BrokenPipe));
         let (reply, answer) = mpsc::sync_channel(1);
         self.to_worker.as_ref().ok_or_else(gone)?.send((command.to_vec(), wait, reply)).map_err(|_| gone())?;
         match answer.recv_timeout(limit) {

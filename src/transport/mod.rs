@@ -6,6 +6,8 @@
 pub mod deadline;
 pub mod pcsc;
 pub mod recorder;
+#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
 pub mod scripted;
 
 use crate::apdu::{CommandApdu, Response};
@@ -86,38 +88,31 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
 }
 
-/// Failures below YKOATH: the PC/SC stack, the reader, or the card link.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Failures below YKOATH: the PC/SC stack, the reader, or the card link. The PC/SC or
+/// I/O error underneath is kept as the [`source`](std::error::Error::source).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum TransportError {
     /// pcscd is not running or not reachable.
-    #[error("the PC/SC service (pcscd) is not running")]
     NoService,
     /// No reader is attached.
-    #[error("no smart card reader found")]
     NoReaders,
     /// Access to pcscd was refused (polkit).
-    #[error("access to the PC/SC service was denied")]
     AccessDenied,
     /// Another program holds the card exclusively.
-    #[error("the key is in use by another program")]
     Busy,
     /// The card was removed.
-    #[error("the key was removed")]
     CardRemoved,
     /// The card was reset by another program during our work.
-    #[error("the key was reset by another program")]
     CardReset,
     /// The card answered with fewer than two bytes.
-    #[error("the key sent a malformed response")]
     Malformed,
     /// The card said more data waits (`61xx`) but sent none with it.
-    #[error("the key announced more data ({sw:04X}) but sent none")]
     EmptyMoreData {
         /// The `61xx` status word.
         sw: u16,
     },
     /// The card kept answering `61xx` beyond what any real answer needs.
-    #[error("the key's answer did not end after {pieces} pieces ({bytes} bytes)")]
     EndlessChain {
         /// Pieces received.
         pieces: usize,
@@ -125,21 +120,84 @@ pub enum TransportError {
         bytes: usize,
     },
     /// The card did not answer an APDU within its deadline.
-    #[error("the key did not answer within {} s", .waited.as_secs())]
     NoAnswer {
         /// The deadline that passed.
         waited: Duration,
     },
     /// Any other PC/SC error.
-    #[error("PC/SC error: {0}")]
-    Pcsc(String),
+    Pcsc(::pcsc::Error),
     /// The scripted test transport saw something it did not expect.
-    #[error("script mismatch: {0}")]
+    #[cfg(any(test, feature = "testing"))]
     Script(String),
-    /// I/O on a local device (the virtual key's state file, a socket).
-    #[error("{0}")]
-    Io(String),
+    /// I/O on a local device (the virtual key's state file or lock, a socket).
+    Io {
+        /// What was being done, e.g. "cannot lock /path/key.json.lock".
+        context: String,
+        /// Why it failed (shared, so the error stays `Clone`).
+        source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
+    },
 }
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use TransportError as T;
+        f.write_str(match self {
+            T::NoService => "the PC/SC service (pcscd) is not running",
+            T::NoReaders => "no smart card reader found",
+            T::AccessDenied => "access to the PC/SC service was denied",
+            T::Busy => "the key is in use by another program",
+            T::CardRemoved => "the key was removed",
+            T::CardReset => "the key was reset by another program",
+            T::Malformed => "the key sent a malformed response",
+            T::EmptyMoreData { sw } => return write!(f, "the key announced more data ({sw:04X}) but sent none"),
+            T::EndlessChain { pieces, bytes } => return write!(f, "the key's answer did not end after {pieces} pieces ({bytes} bytes)"),
+            T::NoAnswer { waited } => return write!(f, "the key did not answer within {} s", waited.as_secs()),
+            T::Pcsc(_) => "PC/SC error",
+            #[cfg(any(test, feature = "testing"))]
+            T::Script(m) => return write!(f, "script mismatch: {m}"),
+            T::Io { context, .. } => context,
+        })
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TransportError::Pcsc(e) => Some(e),
+            TransportError::Io { source, .. } => Some(&**source),
+            _ => None,
+        }
+    }
+}
+
+impl TransportError {
+    /// An I/O failure while `context`.
+    pub fn io(context: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        TransportError::Io { context: context.into(), source: std::sync::Arc::new(source) }
+    }
+}
+
+/// Equal kinds, equal PC/SC codes, equal I/O contexts (I/O sources are not compared).
+impl PartialEq for TransportError {
+    fn eq(&self, other: &Self) -> bool {
+        use TransportError as T;
+        match (self, other) {
+            (T::Pcsc(a), T::Pcsc(b)) => a == b,
+            #[cfg(any(test, feature = "testing"))]
+            (T::Script(a), T::Script(b)) => a == b,
+            (T::Io { context: a, .. }, T::Io { context: b, .. }) => a == b,
+            (T::EmptyMoreData { sw: a }, T::EmptyMoreData { sw: b }) => a == b,
+            (T::EndlessChain { pieces: a, bytes: x }, T::EndlessChain { pieces: b, bytes: y }) => (a, x) == (b, y),
+            (T::NoAnswer { waited: a }, T::NoAnswer { waited: b }) => a == b,
+            (a, b) => {
+                std::mem::discriminant(a) == std::mem::discriminant(b)
+                    && !matches!(a, T::Pcsc(_) | T::Io { .. } | T::EmptyMoreData { .. } | T::EndlessChain { .. } | T::NoAnswer { .. })
+            }
+        }
+    }
+}
+
+impl Eq for TransportError {}
 
 /// A command's final answer and how many continuations it took.
 #[derive(Debug, Clone, PartialEq, Eq)]

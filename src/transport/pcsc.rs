@@ -23,7 +23,7 @@ pub fn map_error(e: pcsc::Error) -> TransportError {
         // pcscd answers a protocol mismatch while another program's reset is still under way
         E::ResetCard | E::ProtoMismatch => TransportError::CardReset,
         E::NoAccess | E::SecurityViolation => TransportError::AccessDenied,
-        other => TransportError::Pcsc(other.to_string()),
+        other => TransportError::Pcsc(other),
     }
 }
 
@@ -149,7 +149,7 @@ impl PcscCard {
             return Err(TransportError::NoAnswer { waited });
         }
         let (reply, answer) = mpsc::sync_channel(1);
-        let gone = || TransportError::Pcsc("the card's thread ended".into());
+        let gone = || TransportError::Pcsc(::pcsc::Error::InternalError);
         self.to_card.as_ref().ok_or_else(gone)?.send(request(reply)).map_err(|_| gone())?;
         self.wait(answer, limit)
     }
@@ -161,7 +161,7 @@ impl PcscCard {
                 self.stuck = Some(limit);
                 Err(TransportError::NoAnswer { waited: limit })
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => Err(TransportError::Pcsc("the card's thread ended".into())),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(TransportError::Pcsc(::pcsc::Error::InternalError)),
         }
     }
 
@@ -213,7 +213,7 @@ fn serve(mut card: pcsc::Card, requests: &mpsc::Receiver<Request>) {
         match request {
             Request::Begin(reply) => in_transaction(&mut card, requests, reply),
             Request::Transmit(_, reply) => {
-                let _ = reply.send(Err(TransportError::Pcsc("an APDU outside a transaction".into())));
+                let _ = reply.send(Err(TransportError::Pcsc(::pcsc::Error::NotTransacted)));
             }
             Request::End => {}
         }

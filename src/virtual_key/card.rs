@@ -90,7 +90,7 @@ fn lock(path: &Path) -> Result<crate::private_file::Lock, TransportError> {
     use crate::private_file::LockError;
     crate::private_file::lock(&crate::private_file::lock_path(path), lock_wait()).map_err(|e| match e {
         LockError::Timeout { .. } => TransportError::Busy,
-        other => TransportError::Io(other.to_string()),
+        other => TransportError::io("cannot use the virtual key's lock", other),
     })
 }
 
@@ -99,7 +99,7 @@ impl VirtualCard {
     /// Waits (a while) for another process using the same file.
     pub fn open(path: &Path, touch: Option<TouchPolicy>) -> Result<Self, TransportError> {
         let lock = lock(path)?;
-        let io = |e: store::StoreError| TransportError::Io(e.to_string());
+        let io = |e: store::StoreError| TransportError::io("the virtual key cannot be used", e);
         let state = match store::load(path).map_err(io)? {
             Some(s) => s,
             None => {
@@ -139,7 +139,7 @@ impl Transport for Core {
             }
         };
         if self.key.take_dirty() {
-            store::save(&self.path, &self.key.state).map_err(|e| TransportError::Io(e.to_string()))?;
+            store::save(&self.path, &self.key.state).map_err(|e| TransportError::io("the virtual key cannot be used", e))?;
         }
         Ok(response)
     }

@@ -150,6 +150,12 @@ fn is_timeout(e: &io::Error) -> bool {
 /// Debian's vpcd sends the length and the payload in two writes with Nagle on; with
 /// delayed ACKs every APDU would stall ~40 ms. Quick ACK mode is not sticky, so it is
 /// re-armed before every read (pcsc-virtual-card.md, "The Nagle / delayed-ACK stall").
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn quickack(stream: &TcpStream) {
     let _ = socket2::SockRef::from(stream).set_tcp_quickack(true);
 }
+
+/// TCP_QUICKACK is Linux's; elsewhere (macOS, the BSDs) there is no per-read switch, and
+/// vpcd's two writes may cost a delayed ACK each: slower, never wrong.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn quickack(_stream: &TcpStream) {}
