@@ -464,3 +464,16 @@ YKOTP_READER=virtual:/nonexistent/key.json comp ykotp code g
     assert_eq!(lines, ["GitHub:bob|git-work|", "GitHub:bob|", "sha1|sha256|sha512|", "|"], "{out:?}");
     assert_eq!(out.stderr, "", "completion is silent");
 }
+
+#[test]
+fn a_virtual_reader_without_a_path_is_a_usage_error_and_creates_nothing() {
+    // `virtual:` alone once locked "" + ".lock": a stray `.lock` in the working directory
+    let y = Ykotp::reader("virtual:");
+    let mut c = y.bare();
+    c.current_dir(y.dir.path()).args(["--reader", "virtual:", "list"]);
+    let out = exec(c, None);
+    assert_eq!(out.code, 2, "{out:#?}");
+    assert!(out.stderr.contains("virtual: needs the path"), "{out:#?}");
+    let left: Vec<_> = std::fs::read_dir(y.dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "{left:?}");
+}

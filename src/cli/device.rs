@@ -14,6 +14,10 @@ pub use crate::discovery::{KeyRef as KeyCtx, Link, Needs};
 pub fn keys(g: &Global) -> Result<Keys, CliError> {
     let selection = Selection::parse(g.reader.as_deref(), g.device.as_deref());
     let touch = match selection.virtual_path() {
+        Some(path) if path.as_os_str().is_empty() => {
+            return Err(CliError::new(Exit::Usage, "--reader virtual: needs the path of a state file")
+                .hint("for example --reader virtual:$HOME/ykotp-test-key.json (created on first use)"));
+        }
         Some(path) => {
             // the state file holds secrets: refuse one in a directory others can write
             crate::private_file::check_file_and_dir(path, crate::private_file::Kind::ParentDir)?;
