@@ -78,7 +78,7 @@ fn hex_credential(a: &CalcArgs) -> Result<CredentialData, CliError> {
         positional: s.secret.as_deref(),
         command: s.secret_cmd.as_deref(),
         file: s.secret_file.as_deref(),
-        ..Default::default()
+        expect: secret::Expect::Hex,
     }
     .read()?;
     let clean = zeroize::Zeroizing::new(text.chars().filter(|c| !c.is_whitespace()).collect::<String>());

@@ -89,6 +89,8 @@ pub enum Expect {
     Secret,
     /// An otpauth URI (`--uri -`, `--uri-cmd`).
     Uri,
+    /// Hexadecimal (`calc --hex`): the caller decodes and checks it.
+    Hex,
 }
 
 /// Where a secret comes from, in the order they are tried.
@@ -110,7 +112,7 @@ impl Source<'_> {
     pub fn read(&self) -> Result<Zeroizing<String>, CliError> {
         let flag = if self.expect == Expect::Uri { "--uri-cmd" } else { "--secret-cmd" };
         let (text, source, stored) = if let Some(cmd) = self.command {
-            (run_command(cmd, flag)?, format!("the output of {flag} `{cmd}`"), true)
+            (run_command(cmd, flag)?, format!("the output of {flag}"), true)
         } else if let Some(path) = self.file {
             (read_file(path, "secret")?, format!("the file {}", path.display()), true)
         } else {
@@ -142,7 +144,7 @@ pub fn check_first_line<'t>(text: &'t str, source: &str, expect: Expect, stored:
     let uri_below = lines.find(|(_, l)| l.starts_with("otpauth://")).map(|(i, _)| i + 1);
     let bad = |what: String| CliError::new(Exit::Usage, what);
     let pass_otp_hint = |n: usize| format!("line {n} holds an otpauth:// URI: for a pass-otp entry use `pass otp uri NAME` with --uri-cmd");
-    if first.starts_with("otpauth://") {
+    if first.starts_with("otpauth://") || expect == Expect::Hex {
         return Ok(first);
     }
     if expect == Expect::Uri {
