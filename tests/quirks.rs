@@ -174,3 +174,18 @@ fn any_version_string_and_a_small_chunk_reach_the_management_applet() {
     let text = info.ok();
     assert!(text.contains("OATH version:  4.17.2") && text.contains("Serial:        4242"), "{info:?}");
 }
+
+#[test]
+fn import_trusts_the_cards_room_not_a_guess() {
+    // not a YubiKey (no serial) with room for 34: an import of 34 all goes in
+    let y = key(&["--quirk", "capacity=34", "--hide-serial"]);
+    let uris: String = (0..34).map(|i| format!("otpauth://totp/n{i:02}?secret={DEMO_B32}\n")).collect();
+    let out = y.run_in(&["import", "-"], Some(&uris));
+    assert!(out.ok().is_empty(), "{out:?}");
+    assert_eq!(y.run(&["list"]).ok().lines().count(), 34);
+    // a card that runs out of room half-way: the error says what went in
+    let y = key(&["--quirk", "capacity=2", "--hide-serial"]);
+    let out = y.run_in(&["import", "-"], Some(&uris[..3 * uris.lines().next().unwrap().len() + 3]));
+    out.fails(11, "the key has no space left");
+    assert!(out.stderr.contains("after taking 2 account(s): n00, n01"), "{out:?}");
+}

@@ -214,7 +214,7 @@ pub fn run(g: &Global, a: &ImportArgs) -> Result<(), CliError> {
     if a.dry_run {
         return dry_run(g, &found, &cannot);
     }
-    let outcome = device::with_key(g, Needs::default(), |_, s| {
+    let outcome = device::with_key(g, Needs { serial: true }, |ctx, s| {
         device::unlock(g, s)?;
         let v = s.version();
         let existing: BTreeSet<Vec<u8>> = s.list()?.into_iter().map(|c| c.id).collect();
@@ -236,15 +236,26 @@ pub fn run(g: &Global, a: &ImportArgs) -> Result<(), CliError> {
             }
         }
         let new = plan.iter().filter(|d| !existing.contains(d.id().as_bytes())).count();
-        if existing.len() + new > v.capacity() {
+        // only a YubiKey's room is known in advance (as `info` shows it); any other card
+        // says so itself with 6A84, and then what was imported before is reported
+        let capacity = ctx.serial.filter(|_| !s.has_pin_extension()).map(|_| v.capacity());
+        if let Some(capacity) = capacity.filter(|&c| existing.len() + new > c) {
             return Err(CliError::new(
                 Exit::Unsupported,
-                format!("{new} new account(s) do not fit: {} of {} are used", existing.len(), v.capacity()),
+                format!("{new} new account(s) do not fit: {} of {capacity} are used", existing.len()),
             )
             .hint("nothing was imported; delete accounts first, or import fewer"));
         }
         for d in plan {
-            s.put(d)?;
+            if let Err(e) = s.put(d) {
+                let e = CliError::from(e);
+                let done: Vec<String> = out.added.iter().chain(&out.overwritten).cloned().collect();
+                return Err(if done.is_empty() {
+                    e.hint("nothing was imported")
+                } else {
+                    e.hint(format!("the key refused \"{}\" after taking {} account(s): {}", d.id(), done.len(), done.join(", ")))
+                });
+            }
             if existing.contains(d.id().as_bytes()) {
                 out.overwritten.push(d.id())
             } else {
