@@ -16,6 +16,7 @@
 
 mod common;
 use common::Out;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -261,7 +262,7 @@ fn steps() -> Vec<Step> {
         step("ykotp completions bash > ~/.local/share/bash-completion/completions/ykotp").expect(|h, o| {
             ok(o);
             let script = std::fs::read_to_string(h.p(".local/share/bash-completion/completions/ykotp")).unwrap();
-            assert!(script.contains("complete -F _ykotp"), "{script:.200}");
+            assert!(script.contains("-F _clap_complete_ykotp ykotp"), "{script:.200}");
         }),
         step("mkdir -p ~/.zfunc ~/.config/fish/completions").expect(|_, o| {
             ok(o);
@@ -272,7 +273,7 @@ fn steps() -> Vec<Step> {
         }),
         step("ykotp completions fish > ~/.config/fish/completions/ykotp.fish").expect(|h, o| {
             ok(o);
-            assert!(std::fs::read_to_string(h.p(".config/fish/completions/ykotp.fish")).unwrap().contains("complete -c ykotp"));
+            assert!(std::fs::read_to_string(h.p(".config/fish/completions/ykotp.fish")).unwrap().contains("complete --keep-order --exclusive --command ykotp"));
         }),
         step("ykotp man > ~/.local/share/man/man1/ykotp.1").expect(|h, o| {
             ok(o);
@@ -292,6 +293,11 @@ fn steps() -> Vec<Step> {
             let want = Command::new("oathtool").args(["--totp", "-b", "--now", "2026-01-31 12:00:00 UTC", SECRET]).output().unwrap();
             assert_eq!(ok(o), String::from_utf8(want.stdout).unwrap());
         }),
+        step("ykotp code aws --clip")
+            .not_run("needs a clipboard (X11 or Wayland): tests/clip.rs runs it under Xvfb and reads the clipboard back with xclip"),
+        step("ykotp code aws --clip=20").not_run("needs a clipboard: tests/clip.rs, with --clip=SECONDS, checks the clear after ykotp exited"),
+        step("ykotp ui").not_run("a full-screen program on a terminal: tests/pcsc_ui.rs and tests/terminal.rs drive it through tmux"),
+        step("ykotp ui --print").not_run("a full-screen program on a terminal: tests/terminal.rs picks a code with it through tmux"),
         // Usage: accounts
         step("ykotp put NAME -").sub("NAME", "one").stdin(&format!("{s}\n")).expect(|h, o| {
             ok(o);
@@ -341,6 +347,38 @@ fn steps() -> Vec<Step> {
         step("ykotp reset [-f]").sub("[-f]", "-f").expect(|h, o| {
             ok(o);
             assert_eq!(list(h), "");
+        }),
+        // Usage: enrolment, with the real pass and pass-otp (other entry names than the
+        // Recipes' totp/aws, which later lines still read)
+        step("ykotp put aws -g --backup-cmd 'pass insert -m totp/aws'").sub("totp/aws'", "totp/gen-aws'").expect(|h, o| {
+            ok(o);
+            let uri = ok(&h.sh("pass show totp/gen-aws", "")).trim().to_owned();
+            assert!(uri.starts_with("otpauth://totp/aws?secret="), "{uri}");
+            let backup = ok(&h.sh(&format!("ykotp calc --uri '{uri}'"), "")).trim().to_owned();
+            assert_eq!(ok(&h.sh("ykotp code aws", "")).trim(), backup, "the backup gives the key's code");
+        }),
+        step("ykotp put aws -g --backup-cmd 'pass otp insert totp/aws'").sub("totp/aws'", "totp/gen-otp'").setup("ykotp delete aws -f").expect(
+            |h, o| {
+                ok(o);
+                let pass_otp = ok(&h.sh("pass otp totp/gen-otp", "")).trim().to_owned();
+                assert_eq!(ok(&h.sh("ykotp code aws", "")).trim(), pass_otp, "pass-otp computes the key's code");
+            },
+        ),
+        step("ykotp put aws --secret-cmd 'op read …' --backup-file aws.pskc --backup-passphrase-cmd 'pass show pskc-pw'")
+            .sub("op read …", "pass show totp/github")
+            .setup("ykotp delete aws -f && echo pskc-passphrase | pass insert -e pskc-pw >/dev/null")
+            .expect(|h, o| {
+                ok(o);
+                assert_eq!(std::fs::metadata(h.p("aws.pskc")).unwrap().permissions().mode() & 0o777, 0o600);
+                assert!(!std::fs::read_to_string(h.p("aws.pskc")).unwrap().contains(SECRET));
+                one_code_of(&h.sh("ykotp code aws", ""), SECRET);
+            }),
+        step("ykotp put phone -g --qr --show-secret")
+            .not_run("writes to the terminal only, and is refused without one: tests/enrol.rs runs it under script(1)"),
+        step("ykotp check aws --secret-file aws.pskc --passphrase-cmd 'pass show pskc-pw'").expect(|h, o| {
+            ok(o);
+            let wrong = h.sh("ykotp check aws --secret-file aws.pskc --passphrase-cmd 'echo wrong-passphrase'", "");
+            assert_ne!(wrong.code, 0, "{wrong:#?}");
         }),
         // Usage: passwords (no terminal here: the new password comes on stdin, as the comment says)
         step("ykotp password set [--remember]").sub("[--remember]", "--remember --new-password-stdin").stdin("pw1\n").expect(|h, o| {
@@ -419,6 +457,39 @@ fn steps() -> Vec<Step> {
             assert!(ok(o).contains("Dry:run"), "{o:#?}");
             assert!(!list(h).contains("Dry:run"));
         }),
+        step("ykotp import backup.pskc --passphrase-cmd 'pass show pskc-pw'").setup("cp aws.pskc backup.pskc && ykotp delete aws -f").expect(
+            |h, o| {
+                ok(o);
+                one_code_of(&h.sh("ykotp code aws", ""), SECRET);
+            },
+        ),
+        step("ykotp import aegis-export.json")
+            .setup(&format!(
+                "printf '%s' '{{\"version\":1,\"header\":{{\"slots\":null,\"params\":null}},\"db\":{{\"version\":2,\"entries\":[{{\"type\":\"totp\",\"uuid\":\"1\",\"name\":\"bob\",\"issuer\":\"Aegis\",\"info\":{{\"secret\":\"{s}\",\"algo\":\"SHA1\",\"digits\":6,\"period\":30}}}}]}}}}' > aegis-export.json"
+            ))
+            .expect(|h, o| {
+                ok(o);
+                one_code_of(&h.sh("ykotp code Aegis:bob", ""), SECRET);
+            }),
+        step("ykotp import backup.2fas")
+            .setup(&format!(
+                "printf '%s' '{{\"schemaVersion\":4,\"services\":[{{\"name\":\"TwoFas\",\"secret\":\"{s}\",\"otp\":{{\"account\":\"carol\",\"issuer\":\"TwoFas\",\"digits\":6,\"period\":30,\"algorithm\":\"SHA1\",\"tokenType\":\"TOTP\"}}}}]}}' > backup.2fas"
+            ))
+            .expect(|h, o| {
+                ok(o);
+                one_code_of(&h.sh("ykotp code TwoFas:carol", ""), SECRET);
+            }),
+        // andOTP's plain export is otp_accounts.json; its encrypted one (.aes) is tested in
+        // tests/import_formats.rs
+        step("ykotp import otp_accounts.json.aes")
+            .sub("otp_accounts.json.aes", "otp_accounts.json")
+            .setup(&format!(
+                "printf '%s' '[{{\"secret\":\"{s}\",\"issuer\":\"AndOTP\",\"label\":\"dave\",\"digits\":6,\"type\":\"TOTP\",\"algorithm\":\"SHA1\",\"period\":30}}]' > otp_accounts.json"
+            ))
+            .expect(|h, o| {
+                ok(o);
+                one_code_of(&h.sh("ykotp code AndOTP:dave", ""), SECRET);
+            }),
         // Usage: askpass. The README's rule, with an [account.nersc] of its own (the NERSC
         // recipe below writes the real config's)
         step("mkdir -p ~/.local/bin && ln -sf \"$(command -v ykotp)\" ~/.local/bin/ykotp-askpass").expect(|h, o| {
@@ -480,7 +551,7 @@ fn steps() -> Vec<Step> {
             // read the pass-otp entry with pass show, the password would be taken: refused
             let wrong = h.sh("ykotp put GitHub:alice --secret-cmd 'pass show github' -f", "");
             assert_eq!(wrong.code, 2, "{wrong:#?}");
-            assert!(wrong.stderr.contains("`pass show github` is not the secret") && wrong.stderr.contains("pass otp uri"), "{wrong:#?}");
+            assert!(wrong.stderr.contains("the output of --secret-cmd is not the secret") && wrong.stderr.contains("pass otp uri"), "{wrong:#?}");
         }),
         step("ykotp put GitHub:alice --uri-cmd 'pass otp uri github' -f").expect(|h, o| {
             ok(o);
