@@ -869,5 +869,5 @@ fn every_shell_line_of_installing_usage_and_recipes_runs() {
     for (line, why) in &not_run {
         eprintln!("not run: {line}: {why}");
     }
-    assert_eq!(not_run.len(), 6, "{not_run:?}");
+    assert_eq!(not_run.len(), 8, "{not_run:?}");
 }
