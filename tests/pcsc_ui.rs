@@ -88,7 +88,7 @@ fn ui_filters_copies_touches_and_survives_unplugging() {
     // pulled out: the dashboard says so and keeps running; plugged back: the codes return
     t.keys(&["BSpace"; 6]);
     drop(card);
-    let screen = t.wait_until("no key", |s| !s.contains("aws ") && s.to_lowercase().contains("no key"));
+    let screen = t.wait_until("no key", |s| !s.contains("aws ") && s.to_lowercase().contains("no yubikey found"));
     assert!(!screen.contains("GitHub:bob"), "{screen}");
     let _card = serve(&state);
     t.wait_for("GitHub:bob");
