@@ -64,10 +64,12 @@ impl VirtualKey {
     }
 
     /// Processes one command APDU; `None` when the card stays silent (the
-    /// `never-answers` quirk, once the OATH applet is selected): the edges then never
-    /// answer, as a hung card.
+    /// `never-answers` quirk: every command after the OATH applet is selected but SELECT
+    /// itself, so that the key is still found, as a card that hangs mid-session): the
+    /// edges then never answer, as a hung card.
     pub fn respond(&mut self, command: &[u8], env: &mut dyn CardEnv) -> Option<Vec<u8>> {
-        if self.state.quirks.never_answers && self.selected == Selected::Oath {
+        let select = command.get(1..3) == Some(&[ins::SELECT, 0x04][..]);
+        if self.state.quirks.never_answers && self.selected == Selected::Oath && !select {
             return None;
         }
         let (apdu, le) = match CommandApdu::parse(command) {
