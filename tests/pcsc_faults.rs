@@ -31,15 +31,8 @@ fn serve(state: &Path, extra: &[&str]) -> Card {
     c.args(["virtual", "serve", "--state", state.to_str().unwrap()]).args(extra).stdout(Stdio::null()).stderr(Stdio::piped());
     let card = Card(Some(c.spawn().unwrap()));
     let y = Ykotp::reader(READER);
-    let start = Instant::now();
-    loop {
-        let out = y.run(&["readers", "--json"]);
-        if out.code == 0 && out.stdout.contains("\"oath\": true") {
-            return card;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "the virtual key did not appear: {out:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_oath_key(&y);
+    card
 }
 
 fn pull(card: Card) {

@@ -7,7 +7,6 @@ mod common;
 use common::*;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 const READER: &str = "Virtual PCD 00 00";
 
@@ -31,15 +30,8 @@ fn serve(dir: &Path, init: &[&str]) -> Card {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ykotp"));
     c.args(["virtual", "serve", "--state", state.to_str().unwrap()]).stdout(Stdio::null()).stderr(Stdio::null());
     let card = Card(c.spawn().unwrap());
-    let start = Instant::now();
-    loop {
-        let out = y.run(&["readers", "--json"]);
-        if out.code == 0 && out.stdout.contains("\"oath\": true") {
-            return card;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "the virtual key did not appear: {out:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_oath_key(&y);
+    card
 }
 
 #[test]

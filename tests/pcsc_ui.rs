@@ -8,7 +8,6 @@ use common::tmux::Tmux;
 use common::*;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 const READER: &str = "Virtual PCD 00 00";
 
@@ -28,11 +27,7 @@ fn serve(state: &Path) -> Card {
     c.args(["virtual", "serve", "--touch", "delay=1500", "--state", state.to_str().unwrap()]).stdout(Stdio::null()).stderr(Stdio::null());
     let card = Card(c.spawn().unwrap());
     let y = Ykotp::reader(READER);
-    let start = Instant::now();
-    while !y.run(&["readers", "--json"]).stdout.contains("\"oath\": true") {
-        assert!(start.elapsed() < Duration::from_secs(10), "the virtual key did not appear");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_oath_key(&y);
     card
 }
 

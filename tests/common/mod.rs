@@ -160,3 +160,18 @@ pub fn file_mode(p: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
+
+/// Waits (10 s at most) until `readers` shows a key with an OATH applet: pcscd polls vpcd,
+/// so a served virtual key appears a little after its process starts.
+#[allow(dead_code)]
+pub fn wait_for_oath_key(y: &Ykotp) {
+    let start = std::time::Instant::now();
+    loop {
+        let out = y.run(&["readers", "--json"]);
+        if out.code == 0 && out.stdout.contains("\"oath\": true") {
+            return;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "the virtual key did not appear: {out:?}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
