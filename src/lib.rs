@@ -1,11 +1,11 @@
 //! ykotp keeps TOTP/HOTP secrets inside a YubiKey's OATH applet and asks the key for
 //! codes, over PC/SC, the way Yubico's own tools do (the YKOATH protocol).
 //!
-//! The pure core does no I/O: [`apdu`] and [`tlv`] are the codecs, [`otp`] the RFC
+//! The pure core does no I/O: [`iso7816`] holds the APDU and TLV codecs, [`otp`] the RFC
 //! 4226/6238 math, [`oath::proto`] and [`oath::credential`] the YKOATH wire format,
 //! and [`virtual_key::applet`] a software YubiKey. [`oath::Session`] speaks YKOATH over
 //! any [`transport::Transport`]; [`transport::pcsc`] is the real one. The command-line
-//! interface lives in [`cli`].
+//! interface lives in `cli` (the default feature "cli").
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, rust_2018_idioms, unused_qualifications, clippy::unwrap_used)]
@@ -21,19 +21,13 @@ compile_error!(
      and cli/prompt.rs needs /dev/tty; Windows needs owner-only ACLs and console prompts first"
 );
 
-pub mod apdu;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod discovery;
 pub mod formats;
-pub mod management;
-pub mod migration;
+pub mod iso7816;
 pub mod oath;
 pub mod otp;
 pub mod private_file;
-pub mod tlv;
-#[cfg(any(test, feature = "testing"))]
-#[doc(hidden)]
-pub mod transcript;
 pub mod transport;
 pub mod virtual_key;

@@ -3,12 +3,12 @@
 //! changed comparison, a deleted match arm or a swapped shift is caught here rather than
 //! only end to end. The virtual key is driven byte by byte, as a card reader would.
 
-use ykotp::apdu::{ApduError, CommandApdu};
-use ykotp::migration::{self, MigrationError};
+use ykotp::formats::migration::{self, MigrationError};
+use ykotp::iso7816::apdu::{ApduError, CommandApdu};
+use ykotp::iso7816::tlv::{self, TlvError};
 use ykotp::oath::credential::{parse_id, CredentialData};
 use ykotp::oath::{proto, OathType};
 use ykotp::otp::{self, Algorithm, Secret};
-use ykotp::tlv::{self, TlvError};
 use ykotp::virtual_key::state::{KeyState, StoredAccessKey};
 use ykotp::virtual_key::{CardEnv, VirtualKey};
 

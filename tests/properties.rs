@@ -44,20 +44,20 @@ proptest! {
 
     #[test]
     fn apdu_parsers_never_panic(b in bytes()) {
-        let _ = ykotp::apdu::CommandApdu::parse(&b);
-        let _ = ykotp::apdu::Response::parse(&b);
+        let _ = ykotp::iso7816::apdu::CommandApdu::parse(&b);
+        let _ = ykotp::iso7816::apdu::Response::parse(&b);
     }
 
     #[test]
     fn tlv_and_ykoath_parsers_never_panic(b in bytes()) {
-        let _ = ykotp::tlv::parse_all(&b);
-        let _ = ykotp::tlv::parse_put(&b);
+        let _ = ykotp::iso7816::tlv::parse_all(&b);
+        let _ = ykotp::iso7816::tlv::parse_put(&b);
         let _ = proto::parse_select(&b);
         let _ = proto::parse_list(&b);
         let _ = proto::parse_calculate(&b);
         let _ = proto::parse_calculate_all(&b);
         let _ = proto::parse_validate(&b);
-        let _ = ykotp::management::parse_device_info(&b);
+        let _ = ykotp::discovery::management::parse_device_info(&b);
         let _ = ykotp::otp::truncate(&b);
     }
 
@@ -81,7 +81,7 @@ proptest! {
     #[test]
     fn google_authenticator_payloads_never_panic(b in bytes()) {
         let uri = format!("otpauth-migration://offline?data={}", data_encoding::BASE64.encode(&b));
-        if let Ok(batch) = ykotp::migration::parse(&uri) {
+        if let Ok(batch) = ykotp::formats::migration::parse(&uri) {
             for a in batch.accounts {
                 prop_assert!(a.validate().is_ok());
             }
@@ -97,7 +97,7 @@ proptest! {
 
     #[test]
     fn transcripts_never_panic(b in bytes()) {
-        let _ = ykotp::transcript::parse(&String::from_utf8_lossy(&b));
+        let _ = ykotp::transport::transcript::parse(&String::from_utf8_lossy(&b));
     }
 }
 
@@ -106,16 +106,16 @@ proptest! {
 
     #[test]
     fn command_apdus_round_trip(ins in any::<u8>(), p1 in any::<u8>(), p2 in any::<u8>(), data in proptest::collection::vec(any::<u8>(), 0..400)) {
-        let cmd = ykotp::apdu::CommandApdu::new(ins, p1, p2, data);
-        let parsed = ykotp::apdu::CommandApdu::parse(&cmd.encode()).unwrap();
+        let cmd = ykotp::iso7816::apdu::CommandApdu::new(ins, p1, p2, data);
+        let parsed = ykotp::iso7816::apdu::CommandApdu::parse(&cmd.encode()).unwrap();
         prop_assert_eq!(parsed.apdu, cmd);
     }
 
     #[test]
     fn tlv_round_trip(tag in any::<u8>(), value in proptest::collection::vec(any::<u8>(), 0..600)) {
         let mut out = Vec::new();
-        ykotp::tlv::write(&mut out, tag, &value);
-        let parsed = ykotp::tlv::parse_all(&out).unwrap();
+        ykotp::iso7816::tlv::write(&mut out, tag, &value);
+        let parsed = ykotp::iso7816::tlv::parse_all(&out).unwrap();
         prop_assert_eq!(parsed.len(), 1);
         prop_assert_eq!(parsed[0].value, &value[..]);
     }
@@ -152,7 +152,7 @@ fn command() -> impl Strategy<Value = Vec<u8>> {
     ];
     let select = Just(proto::select().encode());
     let structured = (oath_ins, 0u8..2, 0u8..2, proptest::collection::vec(any::<u8>(), 0..120))
-        .prop_map(|(ins, p1, p2, data)| ykotp::apdu::CommandApdu::new(ins, p1, p2, data).encode());
+        .prop_map(|(ins, p1, p2, data)| ykotp::iso7816::apdu::CommandApdu::new(ins, p1, p2, data).encode());
     prop_oneof![1 => select, 6 => structured, 1 => proptest::collection::vec(any::<u8>(), 0..40)]
 }
 

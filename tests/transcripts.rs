@@ -9,8 +9,8 @@ use std::rc::Rc;
 use ykotp::oath::proto::Version;
 use ykotp::oath::{Credential, CredentialData, OathType, Session};
 use ykotp::otp::{derive_access_key, Algorithm, Secret};
-use ykotp::transcript::{encode_hex, parse, Step};
 use ykotp::transport::scripted::Scripted;
+use ykotp::transport::transcript::{encode_hex, parse, Step};
 use ykotp::transport::{Transport, TransportError};
 use ykotp::virtual_key::state::{KeyState, StoredAccessKey, StoredCredential, DEFAULT_VERSION};
 use ykotp::virtual_key::{CardEnv, TouchPolicy, VirtualKey};
@@ -38,7 +38,7 @@ struct Setup {
 }
 
 fn hexv(s: &str) -> Vec<u8> {
-    ykotp::transcript::decode_hex(s).expect("hex")
+    ykotp::transport::transcript::decode_hex(s).expect("hex")
 }
 
 fn setup(steps: &[Step]) -> Setup {

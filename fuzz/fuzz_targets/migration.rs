@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let uri = format!("otpauth-migration://offline?data={}", base64::engine::general_purpose::STANDARD.encode(data));
-    if let Ok(batch) = ykotp::migration::parse(&uri) {
+    if let Ok(batch) = ykotp::formats::migration::parse(&uri) {
         for a in batch.accounts {
             assert!(a.validate().is_ok());
         }

@@ -8,7 +8,7 @@ use super::device::{self, Needs};
 use super::report::{CliError, Exit};
 use super::{enrol, output, Global};
 use crate::formats;
-use crate::migration;
+use crate::formats::migration;
 use crate::oath::CredentialData;
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -18,6 +18,7 @@
 //! ```
 
 mod error;
+pub mod management;
 mod probe;
 mod selector;
 
@@ -25,7 +26,6 @@ pub use error::Error;
 pub use probe::{probe, DeviceId, KeyInfo};
 pub use selector::{KeyId, ReaderChoice, Selection, VIRTUAL_PREFIX};
 
-use crate::management;
 use crate::oath::search::search;
 use crate::oath::{CalculatedEntry, Error as OathError, Session};
 use crate::transport::pcsc::Pcsc;
@@ -286,7 +286,7 @@ impl Keys {
     }
 
     /// Finds the keys holding accounts that match `query` (see
-    /// [`search`](crate::oath::search::search)) and runs `f` on each, in the same
+    /// [`search`]) and runs `f` on each, in the same
     /// transaction: SELECT, `unlock` (which does nothing on a key without a password),
     /// one CALCULATE ALL at `now`, and whatever `f` sends. `f` gets the matching rows.
     /// With a selection, only the selected key is searched.

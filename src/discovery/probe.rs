@@ -2,7 +2,7 @@
 //! device id and password state (SELECT). The device id is checked with a second SELECT,
 //! so a card whose salt changes every time is never offered as `--device ID`.
 
-use crate::management;
+use super::management;
 use crate::oath::proto::Version;
 use crate::oath::{Error as OathError, Session};
 use crate::transport::Transport;

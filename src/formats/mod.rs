@@ -1,4 +1,5 @@
-//! Backup and export files of other OTP tools, read into credentials: PSKC (RFC 6030,
+//! Backup and export files of other OTP tools, read into credentials: Google Authenticator
+//! exports ([`migration`]), PSKC (RFC 6030,
 //! what ykman writes and imports), Aegis vaults, 2FAS and andOTP backups. Pure: bytes
 //! and a passphrase in, entries out; the CLI reads files and asks for passphrases.
 //!
@@ -8,6 +9,7 @@
 
 pub mod aegis;
 pub mod andotp;
+pub mod migration;
 pub mod pskc;
 pub mod twofas;
 

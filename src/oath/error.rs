@@ -4,7 +4,7 @@
 //! yet given (protocol reference §5; docs/tokens.md lists every status word).
 
 use super::proto::{ins, Version};
-use crate::apdu::Sw;
+use crate::iso7816::apdu::Sw;
 use crate::transport::TransportError;
 
 /// Everything that can go wrong talking to an OATH applet.

@@ -11,8 +11,8 @@
 //! set, `82` (attempts left) replaces the salt `71`. No I/O here: bytes in, bytes out.
 
 use super::error::Error;
-use crate::apdu::{CommandApdu, Sw};
-use crate::tlv;
+use crate::iso7816::apdu::{CommandApdu, Sw};
+use crate::iso7816::tlv;
 
 /// Instruction bytes of the extension.
 pub mod ins {

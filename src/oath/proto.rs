@@ -2,9 +2,9 @@
 //! No I/O: bytes in, bytes out.
 
 use super::credential::{Credential, CredentialData, OathType};
-use crate::apdu::CommandApdu;
+use crate::iso7816::apdu::CommandApdu;
+use crate::iso7816::tlv::{self, Tlv};
 use crate::otp::Algorithm;
-use crate::tlv::{self, Tlv};
 use sha2::Digest;
 
 /// The OATH applet's AID.

@@ -6,7 +6,7 @@ use super::credential::{Credential, CredentialData, OathType, DEFAULT_PERIOD};
 use super::error::{classify, in_command, Context, Error};
 use super::pin;
 use super::proto::{self, CalcResponse, SelectInfo, Version};
-use crate::apdu::{CommandApdu, Sw};
+use crate::iso7816::apdu::{CommandApdu, Sw};
 use crate::otp::{self, AccessKey, Code};
 use crate::transport::{exchange_with, Transport, Wait, INS_GET_RESPONSE, INS_SEND_REMAINING};
 use zeroize::Zeroizing;

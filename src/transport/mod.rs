@@ -9,8 +9,11 @@ pub mod recorder;
 #[cfg(any(test, feature = "testing"))]
 #[doc(hidden)]
 pub mod scripted;
+#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
+pub mod transcript;
 
-use crate::apdu::{CommandApdu, Response};
+use crate::iso7816::apdu::{CommandApdu, Response};
 use std::time::Duration;
 
 /// YKOATH's SEND REMAINING instruction (the OATH applet's way to continue a `61xx`).
@@ -25,7 +28,7 @@ pub const MAX_CHAINED_RESPONSE: usize = 64 * 1024;
 /// and no ISO 7816 link carries fewer than 64 bytes per frame.
 const MIN_PIECE: usize = 64;
 /// At most this many continuations (SEND REMAINING / GET RESPONSE) per command: what
-/// [`MAX_CHAINED_RESPONSE`] needs in pieces of [`MIN_PIECE`]. A card that keeps answering
+/// [`MAX_CHAINED_RESPONSE`] needs in pieces of 64 bytes. A card that keeps answering
 /// `61xx` cannot make us loop.
 pub const MAX_CONTINUATIONS: usize = MAX_CHAINED_RESPONSE / MIN_PIECE;
 
@@ -275,7 +278,7 @@ mod tests {
     fn send_remaining_carries_le_and_pieces_are_joined() {
         let mut t = Scripted::new([(h("00A1000000"), h("0102 6102")), (h("00A5000000"), h("0304 9000"))]);
         let a = exchange_with(&mut t, &CommandApdu::expecting_data(0xA1, 0, 0, vec![]), INS_SEND_REMAINING, Wait::Answer).unwrap();
-        assert_eq!((a.response.data, a.response.sw, a.continuations), (h("01020304"), crate::apdu::Sw::OK, 1));
+        assert_eq!((a.response.data, a.response.sw, a.continuations), (h("01020304"), crate::iso7816::apdu::Sw::OK, 1));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! redacted.
 
 use super::{Transport, TransportError, Wait};
-use crate::tlv;
+use crate::iso7816::tlv;
 use std::io::Write;
 
 /// A transport that logs every command and response.
@@ -52,7 +52,7 @@ pub fn redact_command(command: &[u8]) -> String {
         _ => return spaced(command),
     };
     // header and Lc, the data, and what follows it (Le)
-    let data_len = crate::apdu::CommandApdu::parse(command).map_or(command.len().saturating_sub(5), |p| p.apdu.data.len());
+    let data_len = crate::iso7816::apdu::CommandApdu::parse(command).map_or(command.len().saturating_sub(5), |p| p.apdu.data.len());
     let header_len = match command.get(4) {
         Some(0) if data_len > 0 => 7,
         _ => command.len().min(5),

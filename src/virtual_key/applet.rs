@@ -3,10 +3,10 @@
 //! only outside inputs, randomness and the user's touch, come through [`CardEnv`].
 
 use super::state::{KeyState, StoredAccessKey, StoredCredential};
-use crate::apdu::{CommandApdu, Sw};
+use crate::iso7816::apdu::{CommandApdu, Sw};
+use crate::iso7816::tlv;
 use crate::oath::proto::{self, ins, tag, Version, MGMT_AID, OATH_AID};
 use crate::otp::{self, AccessKey, Algorithm};
-use crate::tlv;
 use crate::transport::INS_GET_RESPONSE;
 
 /// What the applet needs from the world.

@@ -1,9 +1,9 @@
 //! The YubiKey management applet (protocol reference, Appendix A): serial number and
 //! firmware version, so keys can be told apart by serial.
 
-use crate::apdu::{CommandApdu, Sw};
+use crate::iso7816::apdu::{CommandApdu, Sw};
+use crate::iso7816::tlv;
 use crate::oath::proto::{ins, Version, MGMT_AID};
-use crate::tlv;
 use crate::transport::{exchange_with, Transport, TransportError, Wait, INS_GET_RESPONSE};
 
 /// What GET DEVICE INFO tells.
