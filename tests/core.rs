@@ -135,6 +135,38 @@ fn migration_varint_limits() {
     assert_eq!(migration::parse(&export(&payload)).unwrap().id, u64::MAX);
 }
 
+#[test]
+fn migration_account_parameters() {
+    // (algorithm, digits, type, counter) as Google Authenticator numbers them
+    let one = |alg: u64, digits: u64, kind: u64, counter: Option<u64>| {
+        let mut a = field_bytes(1, b"Hello!\xDE\xAD\xBE\xEF");
+        a.extend(field_bytes(2, b"alice"));
+        a.extend(field_varint(4, alg));
+        a.extend(field_varint(5, digits));
+        a.extend(field_varint(6, kind));
+        if let Some(c) = counter {
+            a.extend(field_varint(7, c));
+        }
+        migration::parse(&export(&field_bytes(1, &a))).map(|mut b| b.accounts.remove(0))
+    };
+    let a = one(2, 2, 1, Some(7)).unwrap();
+    assert_eq!((a.algorithm, a.digits, a.oath_type, a.counter), (Algorithm::Sha256, 8, OathType::Hotp, 7));
+    let a = one(3, 1, 2, None).unwrap();
+    assert_eq!((a.algorithm, a.digits, a.oath_type, a.counter), (Algorithm::Sha512, 6, OathType::Totp, 0));
+    // unspecified (0) algorithm and type are the defaults: SHA-1 and TOTP
+    let a = one(0, 0, 0, None).unwrap();
+    assert_eq!((a.algorithm, a.digits, a.oath_type), (Algorithm::Sha1, 6, OathType::Totp));
+    let refused = |r: Result<CredentialData, MigrationError>, why: &str| match r {
+        Err(MigrationError::Account(label, reason)) => assert!(label == "alice" && reason.contains(why), "{label}: {reason}"),
+        other => panic!("expected a refused account ({why}), got {:?}", other.map(|a| a.id())),
+    };
+    refused(one(4, 1, 2, None), "MD5");
+    refused(one(5, 1, 2, None), "unknown algorithm");
+    refused(one(1, 1, 3, None), "unknown OTP type");
+    refused(one(1, 1, 1, Some(1 << 32)), "32 bits");
+    assert_eq!(one(1, 1, 1, Some(u32::MAX as u64)).unwrap().counter, u32::MAX);
+}
+
 // ---------------------------------------------------------------- APDU and TLV
 
 #[test]
