@@ -192,6 +192,31 @@ fn extended_apdu_with_lc_and_le() {
 }
 
 #[test]
+fn apdu_encode_switches_to_extended_at_its_limits() {
+    let cmd = |n: usize, le: Option<usize>| CommandApdu { cla: 0, ins: 0x01, p1: 0, p2: 0, data: vec![0x42; n], le }.encode();
+    // 255 data bytes is the last short Lc, 256 the first extended one
+    assert_eq!(cmd(255, None)[4..5], [0xFF]);
+    assert_eq!(cmd(255, None).len(), 4 + 1 + 255);
+    assert_eq!(cmd(256, None)[4..7], [0x00, 0x01, 0x00]);
+    // Ne 256 is the last short Le (written 00), 257 the first extended one
+    assert_eq!(cmd(0, Some(256)), [0, 1, 0, 0, 0x00]);
+    assert_eq!(cmd(0, Some(255)), [0, 1, 0, 0, 0xFF]);
+    assert_eq!(cmd(0, Some(257)), [0, 1, 0, 0, 0x00, 0x01, 0x01]);
+    assert_eq!(cmd(0, Some(65536)), [0, 1, 0, 0, 0x00, 0x00, 0x00]);
+    // an extended Le after short-sized data makes Lc extended too
+    assert_eq!(cmd(2, Some(257)), [0, 1, 0, 0, 0x00, 0x00, 0x02, 0x42, 0x42, 0x01, 0x01]);
+    assert_eq!(cmd(2, Some(256)), [0, 1, 0, 0, 0x02, 0x42, 0x42, 0x00]);
+}
+
+#[test]
+fn apdu_debug_shows_the_header_and_never_the_data() {
+    // PUT and SET CODE data are keys: Debug (and so any log of a command) leaves them out
+    let put = CommandApdu { cla: 0, ins: 0x01, p1: 0, p2: 0, data: vec![0xAB, 0xCD, 0xEF], le: Some(256) };
+    let shown = format!("{put:?}");
+    assert_eq!(shown, "CommandApdu(00 01 00 00, 3 data bytes, Le Some(256))");
+}
+
+#[test]
 fn short_apdu_le_forms() {
     let p = CommandApdu::parse(&[0, 0xA1, 0, 0, 0x10]).unwrap();
     assert_eq!((p.apdu.data.len(), p.le), (0, Some(16)));
