@@ -4,7 +4,7 @@
 //! only end to end. The virtual key is driven byte by byte, as a card reader would.
 
 use ykotp::formats::migration::{self, MigrationError};
-use ykotp::iso7816::apdu::{ApduError, CommandApdu};
+use ykotp::iso7816::apdu::{ApduError, CommandApdu, Response, Sw};
 use ykotp::iso7816::tlv::{self, TlvError};
 use ykotp::oath::credential::{parse_id, CredentialData};
 use ykotp::oath::{proto, OathType};
@@ -214,6 +214,14 @@ fn apdu_debug_shows_the_header_and_never_the_data() {
     let put = CommandApdu { cla: 0, ins: 0x01, p1: 0, p2: 0, data: vec![0xAB, 0xCD, 0xEF], le: Some(256) };
     let shown = format!("{put:?}");
     assert_eq!(shown, "CommandApdu(00 01 00 00, 3 data bytes, Le Some(256))");
+}
+
+#[test]
+fn responses_and_status_words_show_no_data() {
+    // responses carry codes and challenges: Debug shows their length only
+    let r = Response::parse(&[0x12, 0x34, 0x56, 0x90, 0x00]).unwrap();
+    assert_eq!(format!("{r:?}"), "Response(3 data bytes, Sw(9000))");
+    assert_eq!((format!("{:?}", Sw(0x6A84)), Sw(0x6A84).to_string()), ("Sw(6A84)".to_owned(), "6A84".to_owned()));
 }
 
 #[test]

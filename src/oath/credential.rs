@@ -100,7 +100,6 @@ fn parse_totp_id(id: &str) -> (Option<String>, String, u32) {
     let period = period.unwrap_or(DEFAULT_PERIOD);
     match rest.split_once(':') {
         Some((issuer, name)) if !issuer.is_empty() && !name.is_empty() => (Some(issuer.to_owned()), name.to_owned(), period),
-        _ if rest.is_empty() => (None, id.to_owned(), DEFAULT_PERIOD),
         _ => (None, rest.to_owned(), period),
     }
 }

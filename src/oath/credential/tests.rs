@@ -193,3 +193,13 @@ fn one_naming_rule() {
     assert_eq!(id(Some(TORN), Some("me"), None), conflict("New", "the URI's issuer= parameter", "Old", "the URI's label"));
     assert_eq!(id(Some(TORN), Some("me"), Some("New")), conflict("New", "--issuer", "Old", "the URI's label"));
 }
+
+#[test]
+fn steam_is_a_totp_account_of_issuer_steam() {
+    let cred = |id: &str, t: OathType| Credential::new(id.as_bytes().to_vec(), t);
+    assert!(cred("Steam:alice", OathType::Totp).is_steam());
+    assert!(!cred("Steam:alice", OathType::Hotp).is_steam());
+    assert!(!cred("steam:alice", OathType::Totp).is_steam());
+    assert!(!cred("Valve:alice", OathType::Totp).is_steam());
+    assert_eq!((OathType::Totp.to_string(), OathType::Hotp.to_string()), ("TOTP".to_owned(), "HOTP".to_owned()));
+}
