@@ -256,7 +256,7 @@ fn steps() -> Vec<Step> {
             let text = ok(o);
             assert!(text.contains("ok    pcscd: not needed for a virtual key") && text.contains("ok    key in \"virtual:"), "{o:#?}");
         }),
-        step("mkdir -p ~/.local/share/bash-completion/completions ~/.local/share/man/man1").expect(|_, o| {
+        step("mkdir -p ~/.local/share/bash-completion/completions ~/.cargo/share/man/man1").expect(|_, o| {
             ok(o);
         }),
         step("ykotp completions bash > ~/.local/share/bash-completion/completions/ykotp").expect(|h, o| {
@@ -275,9 +275,14 @@ fn steps() -> Vec<Step> {
             ok(o);
             assert!(std::fs::read_to_string(h.p(".config/fish/completions/ykotp.fish")).unwrap().contains("complete --keep-order --exclusive --command ykotp"));
         }),
-        step("ykotp man > ~/.local/share/man/man1/ykotp.1").expect(|h, o| {
+        step("ykotp man > ~/.cargo/share/man/man1/ykotp.1").expect(|h, o| {
             ok(o);
-            assert!(std::fs::read_to_string(h.p(".local/share/man/man1/ykotp.1")).unwrap().contains(".TH ykotp"));
+            assert!(std::fs::read_to_string(h.p(".cargo/share/man/man1/ykotp.1")).unwrap().contains(".TH YKOTP 1"));
+        }),
+        // man-db (and macOS's man) search X/share/man for every X/bin in PATH
+        step("man ykotp").expect(|_, o| {
+            let page = ok(o);
+            assert!(page.contains("EXIT STATUS") && page.contains("ykotp code"), "{o:#?}");
         }),
         // Usage: codes
         step("ykotp code aws").setup(&format!("ykotp put aws - <<< {s}")).expect(|_, o| one_code_of(o, SECRET)),
