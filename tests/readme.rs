@@ -299,7 +299,7 @@ fn steps() -> Vec<Step> {
             assert_eq!(ok(o), String::from_utf8(want.stdout).unwrap());
         }),
         step("ykotp code aws --clip")
-            .not_run("needs a clipboard (X11 or Wayland): tests/clip.rs runs it under Xvfb and reads the clipboard back with xclip"),
+            .not_run("needs a clipboard (X11 or Wayland): tests/clip.rs runs it under Xvfb and a headless sway and reads the clipboard back with xclip and wl-paste"),
         step("ykotp code aws --clip=20").not_run("needs a clipboard: tests/clip.rs, with --clip=SECONDS, checks the clear after ykotp exited"),
         step("ykotp ui").not_run("a full-screen program on a terminal: tests/pcsc_ui.rs and tests/terminal.rs drive it through tmux"),
         step("ykotp ui --print").not_run("a full-screen program on a terminal: tests/terminal.rs picks a code with it through tmux"),
