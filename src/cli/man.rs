@@ -47,13 +47,13 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
 pub fn page() -> Result<String, CliError> {
     let cmd = <super::Cli as clap::CommandFactory>::command();
     let man = clap_mangen::Man::new(cmd.clone()).title("YKOTP").manual("User Commands");
+    // every rendered piece starts with the roff preamble: the page has it once
     let preamble = Roff::new().render();
     let mut out = preamble.clone();
     let mut clap = |render: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| -> Result<String, CliError> {
         let mut buf = Vec::new();
         render(&mut buf).map_err(|e| CliError::new(Exit::Other, format!("cannot render the manual page: {e}")))?;
-        let text = String::from_utf8_lossy(&buf).into_owned();
-        Ok(text.strip_prefix(preamble.as_str()).map(str::to_owned).unwrap_or(text))
+        Ok(without(&String::from_utf8_lossy(&buf), &preamble))
     };
     out += &clap(&|w| man.render_title(w))?;
     out += &clap(&|w| man.render_name_section(w))?;
@@ -69,7 +69,7 @@ pub fn page() -> Result<String, CliError> {
                 "COMMANDS" => commands(&cmd, &mut clap)?,
                 "ENVIRONMENT" => body(&environment(), &preamble),
                 "EXIT STATUS" => body(&exit_status(), &preamble),
-                other => unreachable!("man.txt places an unknown section @{other}"),
+                other => return Err(CliError::new(Exit::Other, format!("man.txt places an unknown section @{other}"))),
             };
         } else if let Some(heading) = line.strip_prefix("# ") {
             prose.control("SH", [heading]);
@@ -81,7 +81,7 @@ pub fn page() -> Result<String, CliError> {
             prose.control("PP", []).control("RS", ["4"]).control("nf", []);
             let mut example = Some(line);
             while let Some(l) = example {
-                match l.strip_prefix('$').unwrap_or(l).strip_prefix(' ') {
+                match l[1..].strip_prefix(' ') {
                     Some(text) => prose.text([roman(text)]),
                     None => prose.control("sp", []),
                 };
@@ -130,8 +130,11 @@ fn inline(text: &str) -> Vec<Inline> {
 }
 
 fn body(roff: &Roff, preamble: &str) -> String {
-    let text = roff.render();
-    text.strip_prefix(preamble).map(str::to_owned).unwrap_or(text)
+    without(&roff.render(), preamble)
+}
+
+fn without(text: &str, preamble: &str) -> String {
+    text.strip_prefix(preamble).unwrap_or(text).to_owned()
 }
 
 type Render<'a> = dyn FnMut(&dyn Fn(&mut Vec<u8>) -> std::io::Result<()>) -> Result<String, CliError> + 'a;
