@@ -301,3 +301,30 @@ fn hints_point_at_sections_of_the_manual() {
     }
     assert!(pointed >= 5, "{pointed} hints point at the manual");
 }
+
+/// The EXAMPLES use commands and options that exist: every `ykotp COMMAND` there, and
+/// every `--option` after it on its line, is in that command's `--help`.
+#[test]
+fn examples_use_only_commands_and_options_that_exist() {
+    let y = Ykotp::virtual_key();
+    let commands = commands_in_help(y.run(&["--help"]).ok());
+    let text = text();
+    let mut checked = 0;
+    for line in section(&text, "EXAMPLES").lines() {
+        for (at, _) in line.match_indices("ykotp ") {
+            let rest = &line[at + 6..];
+            let command = rest.split_whitespace().next().unwrap_or_default();
+            if !commands.iter().any(|c| c == command) {
+                continue;
+            }
+            let help = y.run(&[command, "--help"]).ok().to_owned();
+            let args = rest.split(['|', ')']).next().unwrap();
+            for option in args.split_whitespace().filter(|w| w.starts_with("--")) {
+                let option = option.split('=').next().unwrap();
+                assert!(help.contains(option), "EXAMPLES: `ykotp {command}` has no {option}: {line}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "{checked} example commands checked");
+}
