@@ -252,6 +252,18 @@ mod tests {
     }
 
     #[test]
+    fn validate_and_continued_statuses() {
+        // VALIDATE on a key without a password
+        assert_eq!(classify(ins::VALIDATE, 0, Sw(0x6984), OPEN), Error::NoPassword);
+        // 6A80 and 6D00 after chaining are SEND REMAINING's, not the command's
+        let continued = Context { continued: true, ..OPEN };
+        for sw in [0x6A80, 0x6D00] {
+            assert_eq!(classify(ins::LIST, 0, Sw(sw), continued), Error::Refused { command: "SEND REMAINING", sw: Sw(sw) });
+        }
+        assert_eq!(classify(ins::LIST, 0, Sw(0x6D00), OPEN), Error::NotSupported);
+    }
+
+    #[test]
     fn every_instruction_has_its_protocol_name() {
         // (INS, P1, name) as the protocol reference and the PIN extension name them
         let table = [
