@@ -257,6 +257,8 @@ fn calculate_all_pairs_start_with_a_name() {
     assert!(proto::parse_calculate_all(&swapped).is_err());
     // a lone name with no result
     assert!(proto::parse_calculate_all(&[0x71, 0x01, b'a']).is_err());
+    // a pair whose first tag is not NAME, although its second is a result
+    assert!(proto::parse_calculate_all(&[0x72, 0x01, b'a', 0x76, 0x05, 6, 0, 0, 0, 1]).is_err());
     let good = [0x71, 0x01, b'a', 0x76, 0x05, 6, 0, 0, 0, 1];
     let rows = proto::parse_calculate_all(&good).unwrap();
     assert_eq!(rows.len(), 1);
@@ -497,4 +499,28 @@ fn secret_preparation_at_the_block_size() {
     // short keys are zero-padded to the applet's 14-byte minimum, and no further
     assert_eq!(otp::prepare_key(Algorithm::Sha1, &[7; 10]).as_bytes(), &[7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 0, 0, 0, 0][..]);
     assert_eq!(otp::prepare_key(Algorithm::Sha1, &[7; 15]).len(), 15);
+}
+
+#[test]
+fn put_properties_combine() {
+    let mut cred = CredentialData::totp("a", Secret::new(b"12345678901234567890".to_vec()));
+    cred.touch = true;
+    let property = |apdu: CommandApdu| {
+        let body = &apdu.data;
+        body.windows(2).rev().find(|w| w[0] == 0x78).map(|w| w[1])
+    };
+    // touch asked twice (by the caller and by the credential) is still touch
+    assert_eq!(property(proto::put_with_properties(&cred, proto::PROP_REQUIRE_TOUCH)), Some(0x02));
+    assert_eq!(property(proto::put_with_properties(&cred, proto::PROP_ONLY_INCREASING)), Some(0x03));
+    cred.touch = false;
+    assert_eq!(property(proto::put_with_properties(&cred, 0)), None);
+}
+
+#[test]
+fn select_shows_whether_a_password_is_set() {
+    let open = proto::parse_select(&[0x79, 0x03, 5, 4, 3, 0x71, 0x08, 1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
+    assert!(!open.has_password());
+    let mut locked = vec![0x79, 0x03, 5, 4, 3, 0x71, 0x08, 1, 2, 3, 4, 5, 6, 7, 8];
+    locked.extend([0x74, 0x08, 9, 9, 9, 9, 9, 9, 9, 9, 0x7B, 0x01, 0x01]);
+    assert!(proto::parse_select(&locked).unwrap().has_password());
 }

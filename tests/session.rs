@@ -104,3 +104,37 @@ fn an_empty_61xx_names_the_command() {
     let e = s.list().unwrap_err();
     assert_eq!(e.to_string(), "the key's answer to LIST is broken: the key announced more data (61FF) but sent none");
 }
+
+/// SELECT of Nitrokey's applet: a PIN is set (PIN attempts 8) and a serial is shown.
+const SELECT_PIN: &str = "79 03 04 04 04 71 08 0102030405060708 82 01 08 8F 04 00BC614E 9000";
+
+#[test]
+fn reselect_keeps_a_given_pin_and_drops_a_password_unlock() {
+    // a PIN card: unlocked by VERIFY PIN, and still unlocked after SELECT again
+    let verify = ykotp::oath::pin::verify_pin(b"123456").encode();
+    let script = Scripted::new([(h(SELECT), h(SELECT_PIN)), (verify, h("9000")), (h(SELECT), h(SELECT_PIN))]);
+    let mut s = Session::select(script).unwrap();
+    assert!(s.is_locked());
+    s.unlock_pin(b"123456").unwrap();
+    assert!(!s.is_locked());
+    s.reselect().unwrap();
+    assert!(!s.is_locked(), "the PIN given in this session still counts after SELECT");
+    assert_eq!(s.into_transport().remaining(), 0);
+
+    // a key without a password stays open after SELECT again
+    let mut s = Session::select(card()).unwrap();
+    s.reselect().unwrap();
+    assert!(!s.is_locked());
+    assert!(!s.reselect().unwrap().has_password());
+    // a password set in this session: SELECT again shows it and drops the unlock
+    let key = s.derive_key("hunter2");
+    s.set_key(&key, &[9; 8]).unwrap();
+    assert!(!s.is_locked());
+    assert!(s.reselect().unwrap().has_password());
+    assert!(s.is_locked());
+    // a card with CALCULATE ALL is not marked as lacking it
+    let key = s.derive_key("hunter2");
+    s.unlock(&key, &[3; 8]).unwrap();
+    s.calculate_all_codes(59).unwrap();
+    assert!(!s.lacks_calculate_all());
+}
