@@ -138,3 +138,38 @@ fn reselect_keeps_a_given_pin_and_drops_a_password_unlock() {
     s.calculate_all_codes(59).unwrap();
     assert!(!s.lacks_calculate_all());
 }
+
+#[test]
+fn set_pin_is_checked_by_select_and_encrypted_puts_follow_a_fresh_verify() {
+    use ykotp::oath::pin;
+    // SELECT of the applet before any PIN: a serial, no PIN attempts
+    const SELECT_NO_PIN: &str = "79 03 04 04 04 71 08 0102030405060708 8F 04 00BC614E 9000";
+    let script = Scripted::new([(h(SELECT), h(SELECT_NO_PIN)), (pin::set_pin(b"123456").encode(), h("9000")), (h(SELECT), h(SELECT_PIN))]);
+    let mut s = Session::select(script).unwrap();
+    s.set_pin(b"123456").unwrap();
+    assert!(!s.is_locked());
+    assert_eq!(s.into_transport().remaining(), 0);
+    // SET PIN answered 9000 but SELECT shows no PIN: not believed
+    let script =
+        Scripted::new([(h(SELECT), h(SELECT_NO_PIN)), (pin::set_pin(b"123456").encode(), h("9000")), (h(SELECT), h(SELECT_NO_PIN))]);
+    let mut s = Session::select(script).unwrap();
+    assert!(matches!(s.set_pin(b"123456"), Err(Error::Malformed(_))));
+
+    // an account encrypted with the PIN: PUT with property 04, right after VERIFY PIN
+    let cred = ykotp::oath::CredentialData::totp("a", ykotp::otp::Secret::new(b"12345678901234567890".to_vec()));
+    let put = ykotp::oath::proto::put_with_properties(&cred, pin::PROP_PIN_ENCRYPTED).encode();
+    let verify = pin::verify_pin(b"123456").encode();
+    let script = Scripted::new([
+        (h(SELECT), h(SELECT_PIN)),
+        (verify.clone(), h("9000")),
+        (put.clone(), h("9000")),
+        // the PIN was used by that PUT: the next one verifies it again first
+        (verify, h("9000")),
+        (put, h("9000")),
+    ]);
+    let mut s = Session::select(script).unwrap();
+    s.unlock_pin(b"123456").unwrap();
+    s.put_pin_encrypted(&cred).unwrap();
+    s.put_pin_encrypted(&cred).unwrap();
+    assert_eq!(s.into_transport().remaining(), 0);
+}
