@@ -4,7 +4,7 @@
 
 use ykotp::oath::{Credential, Error, OathType, Session};
 use ykotp::transport::scripted::Scripted;
-use ykotp::transport::{Transport, TransportError};
+use ykotp::transport::{Transport, TransportError, Wait};
 use ykotp::virtual_key::state::{KeyState, DEFAULT_VERSION};
 use ykotp::virtual_key::{CardEnv, VirtualKey};
 
@@ -172,4 +172,75 @@ fn set_pin_is_checked_by_select_and_encrypted_puts_follow_a_fresh_verify() {
     s.put_pin_encrypted(&cred).unwrap();
     s.put_pin_encrypted(&cred).unwrap();
     assert_eq!(s.into_transport().remaining(), 0);
+}
+
+/// A scripted card that also records how long each command was allowed to take.
+struct Timed(Scripted, Vec<(u8, Wait)>);
+
+impl Transport for Timed {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.transmit_within(command, Wait::Answer)
+    }
+    fn transmit_within(&mut self, command: &[u8], wait: Wait) -> Result<Vec<u8>, TransportError> {
+        self.1.push((command[1], wait));
+        self.0.transmit(command)
+    }
+}
+
+/// CALCULATE of `id` at step `step`, truncated or not, as the session must send it.
+fn calculate(id: &str, step: u64, truncate: bool) -> Vec<u8> {
+    ykotp::oath::proto::calculate(id.as_bytes(), &ykotp::otp::totp_challenge(step), truncate).encode()
+}
+
+// RFC 4226's HMAC-SHA1 of counter 1 under "12345678901234567890"
+const HMAC_1: &str = "75a48a19d4cbe100644e8ac1397eea747a2d33ab";
+
+#[test]
+fn calculate_reads_full_answers_and_steam_and_waits_for_touch_only_when_it_may_come() {
+    let full = h(&format!("75 15 06 {HMAC_1} 9000"));
+    let script = Scripted::new([
+        (h(SELECT), h(SELECT_OK)),
+        // a card that answers a truncated CALCULATE with the full HMAC
+        (calculate("a", 1, true), full.clone()),
+        // Steam: the full HMAC is asked for, and rendered in Steam's alphabet
+        (calculate("Steam:s", 1, false), full.clone()),
+        (calculate("t", 1, true), h("76 05 06 41397EEA 9000")),
+    ]);
+    let mut s = Session::select(Timed(script, Vec::new())).unwrap();
+    let mut a = Credential::new(b"a".to_vec(), OathType::Totp);
+    a.touch = Some(false);
+    assert_eq!(s.calculate(&a, 59).unwrap().value, "287082");
+    let steam = Credential::new(b"Steam:s".to_vec(), OathType::Totp);
+    assert_eq!(s.calculate(&steam, 59).unwrap().value, ykotp::otp::steam_code(&h(HMAC_1)));
+    let mut t = Credential::new(b"t".to_vec(), OathType::Totp);
+    t.touch = Some(true);
+    assert_eq!(s.calculate(&t, 59).unwrap().value, "287082");
+    let Timed(script, waits) = s.into_transport();
+    assert_eq!(script.remaining(), 0);
+    // the account known not to need a touch gets the short deadline; one whose touch is
+    // unknown (the Steam account here) or required gets the long one
+    let calculates: Vec<Wait> = waits.iter().filter(|(ins, _)| *ins == 0xA2).map(|(_, w)| *w).collect();
+    assert_eq!(calculates, [Wait::Answer, Wait::Touch, Wait::Touch]);
+}
+
+#[test]
+fn a_touch_refused_while_filling_in_codes_marks_unknown_rows_and_fails_known_ones() {
+    // no CALCULATE ALL: LIST, then a CALCULATE that wants a touch marks the row as touch
+    let script = Scripted::new([
+        (h(SELECT), h(SELECT_OK)),
+        (h("00A400010A7408000000000000000100"), h("6D00")),
+        (h("00A1000000"), h("72 02 21 61 9000")),
+        (calculate("a", 1, true), h("6982")),
+    ]);
+    let mut s = Session::select(script).unwrap();
+    let rows = s.calculate_all_codes(59).unwrap();
+    assert_eq!((rows[0].credential.touch, rows[0].code.is_none()), (Some(true), true));
+    // CALCULATE ALL said the 60 s row needs no touch: a touch asked for anyway is an error
+    let script = Scripted::new([
+        (h(SELECT), h(SELECT_OK)),
+        (h("00A400010A7408000000000000000100"), h("71 04 36302F62 76 05 06 00000001 9000")),
+        (calculate("60/b", 0, true), h("6982")),
+    ]);
+    let mut s = Session::select(script).unwrap();
+    assert_eq!(s.calculate_all_codes(59).unwrap_err(), Error::TouchNotGiven);
 }
