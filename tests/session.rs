@@ -244,3 +244,26 @@ fn a_touch_refused_while_filling_in_codes_marks_unknown_rows_and_fails_known_one
     let mut s = Session::select(script).unwrap();
     assert_eq!(s.calculate_all_codes(59).unwrap_err(), Error::TouchNotGiven);
 }
+
+#[test]
+fn firmware_decides_rename_touch_and_sha512() {
+    use ykotp::oath::proto::Version;
+    use ykotp::oath::session::check_firmware;
+    let select = |v: &str| Session::select(Scripted::new([(h(SELECT), h(&format!("79 03 {v} 71 08 0102030405060708 9000")))])).unwrap();
+    assert!(!select("05 03 00").can_rename());
+    assert!(select("05 03 01").can_rename());
+    // Nitrokey's applet (a serial in SELECT) renames with UPDATE CREDENTIAL at any version
+    let nitrokey = Session::select(Scripted::new([(h(SELECT), h("79 03 04 04 04 71 08 0102030405060708 8F 04 00BC614E 9000"))])).unwrap();
+    assert!(nitrokey.can_rename());
+
+    let mut cred = ykotp::oath::CredentialData::totp("a", ykotp::otp::Secret::new(b"12345678901234567890".to_vec()));
+    cred.touch = true;
+    assert!(matches!(check_firmware(Version(4, 2, 5), &cred), Err(Error::NeedsFirmware { feature: "touch", .. })));
+    assert_eq!(check_firmware(Version(4, 2, 6), &cred), Ok(()));
+    cred.touch = false;
+    cred.algorithm = ykotp::otp::Algorithm::Sha512;
+    assert!(matches!(check_firmware(Version(4, 3, 0), &cred), Err(Error::NeedsFirmware { feature: "SHA-512", .. })));
+    assert_eq!(check_firmware(Version(4, 3, 1), &cred), Ok(()));
+    cred.algorithm = ykotp::otp::Algorithm::Sha256;
+    assert_eq!(check_firmware(Version(4, 2, 0), &cred), Ok(()));
+}

@@ -134,3 +134,10 @@ fn secrets_are_redacted_in_debug() {
     let k = derive_access_key("foobar", &[0; 8]);
     assert!(!format!("{k:?}").contains("b07d"));
 }
+
+#[test]
+fn an_empty_secret_says_so() {
+    assert!(Secret::new(Vec::new()).is_empty());
+    assert!(!Secret::new(vec![0]).is_empty());
+    assert_eq!(Secret::new(vec![1, 2, 3]).len(), 3);
+}
