@@ -524,3 +524,124 @@ fn select_shows_whether_a_password_is_set() {
     locked.extend([0x74, 0x08, 9, 9, 9, 9, 9, 9, 9, 9, 0x7B, 0x01, 0x01]);
     assert!(proto::parse_select(&locked).unwrap().has_password());
 }
+
+// ---------------------------------------------------------------- the virtual key's quirks and chaining
+
+fn key_with(change: impl FnOnce(&mut KeyState)) -> VirtualKey {
+    let mut state = KeyState::new(proto::Version(5, 7, 2), [1, 2, 3, 4, 5, 6, 7, 8], Some(12_345_678));
+    change(&mut state);
+    VirtualKey::new(state)
+}
+
+const SELECT_OATH: [u8; 12] = [0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01];
+const SELECT_MGMT: [u8; 13] = [0x00, 0xA4, 0x04, 0x00, 0x08, 0xA0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17];
+
+/// The answer to LIST (with Le) of a key holding one account with a 20-byte name.
+fn list_answer(k: &mut VirtualKey) -> Vec<u8> {
+    k.process(&apdu_le(0xA1, 0, 0, &[]), &mut Env)
+}
+
+fn apdu_le(ins: u8, p1: u8, p2: u8, data: &[u8]) -> Vec<u8> {
+    CommandApdu::expecting_data(ins, p1, p2, data.to_vec()).encode()
+}
+
+fn with_account(mut k: VirtualKey) -> VirtualKey {
+    // with Le: a card that reads a missing Le as zero answers SELECT with 61xx too
+    assert_eq!(sw(&mut k, &[&SELECT_OATH[..], &[0x00]].concat()), "9000");
+    assert_eq!(put(&mut k, b"twenty-byte-name-abc", 0x21, 6, &[0x42; 20], &[]), "9000");
+    k
+}
+
+#[test]
+fn card_that_never_answers_still_answers_select() {
+    let mut k = key_with(|s| s.quirks.never_answers = true);
+    // before the OATH applet is selected, the management applet answers
+    assert!(k.respond(&SELECT_MGMT, &mut Env).is_some());
+    assert!(k.respond(&apdu_le(0x1D, 0, 0, &[]), &mut Env).is_some());
+    assert!(k.respond(&SELECT_OATH, &mut Env).is_some());
+    assert_eq!(k.respond(&apdu_le(0xA1, 0, 0, &[]), &mut Env), None);
+    // SELECT is still answered, so the key is found, and hangs mid-session again
+    assert!(k.respond(&SELECT_OATH, &mut Env).is_some());
+    assert_eq!(k.respond(&apdu_le(0xA4, 0, 1, &[0x74, 0x08, 0, 0, 0, 0, 0, 0, 0, 1]), &mut Env), None);
+}
+
+#[test]
+fn card_reading_a_missing_le_as_zero() {
+    let mut k = with_account(key_with(|s| s.quirks.missing_le_means_zero = true));
+    let whole = list_answer(&mut k);
+    assert_eq!(whole[whole.len() - 2..], [0x90, 0x00]);
+    // LIST without Le: "send 0 bytes", the data announced with 61xx
+    let r = k.process(&[0x00, 0xA1, 0x00, 0x00], &mut Env);
+    assert_eq!(r, [0x61, (whole.len() - 2) as u8]);
+    assert_eq!(k.process(&apdu_le(0xA5, 0, 0, &[]), &mut Env), whole);
+    // a command with nothing to answer is plain 9000, Le or not
+    assert_eq!(k.process(&apdu(0x02, 0, 0, &[0x71, 0x01, b'x']), &mut Env), [0x69, 0x84]);
+    assert_eq!(put(&mut k, b"y", 0x21, 6, &[0x42; 20], &[]), "9000");
+    assert_eq!(k.process(&apdu(0x02, 0, 0, &[0x71, 0x01, b'y']), &mut Env), [0x90, 0x00]);
+}
+
+#[test]
+fn card_whose_61xx_brings_no_data_and_chunks_at_its_edge() {
+    let whole = list_answer(&mut with_account(key_with(|_| {})));
+    let len = whole.len() - 2;
+    // exactly one chunk: answered whole, quirk or not
+    let mut k = with_account(key_with(|s| {
+        s.quirks.empty_more_data = true;
+        s.chunk_size = len;
+    }));
+    assert_eq!(list_answer(&mut k), whole);
+    // one byte over: the quirk announces it all and sends nothing
+    let mut k = with_account(key_with(|s| {
+        s.quirks.empty_more_data = true;
+        s.chunk_size = len - 1;
+    }));
+    assert_eq!(list_answer(&mut k), [0x61, len as u8]);
+    // a plain card with that chunk size sends a chunk, then the rest on SEND REMAINING
+    let mut k = with_account(key_with(|s| s.chunk_size = len - 1));
+    let first = list_answer(&mut k);
+    assert_eq!((&first[..len - 1], &first[len - 1..]), (&whole[..len - 1], &[0x61, 0x01][..]));
+    assert_eq!(k.process(&apdu_le(0xA5, 0, 0, &[]), &mut Env), [&whole[len - 1..len], &[0x90, 0x00][..]].concat());
+}
+
+/// A command's whole answer, continued with `continue_ins` while the card says 61xx;
+/// each piece before the last is `piece` bytes long.
+fn whole_answer(k: &mut VirtualKey, command: &[u8], continue_ins: u8, piece: usize) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut r = k.process(command, &mut Env);
+    for _ in 0..50 {
+        let (data, status) = r.split_at(r.len() - 2);
+        got.extend_from_slice(data);
+        if status[0] != 0x61 {
+            got.extend_from_slice(status);
+            return got;
+        }
+        assert_eq!(data.len(), piece);
+        r = k.process(&apdu_le(continue_ins, 0, 0, &[]), &mut Env);
+    }
+    panic!("the answer did not end");
+}
+
+#[test]
+fn management_answers_continue_with_get_response_or_send_remaining() {
+    let mut k = key_with(|_| {});
+    assert!(k.process(&SELECT_MGMT, &mut Env).ends_with(&[0x90, 0x00]));
+    let whole = k.process(&apdu_le(0x1D, 0, 0, &[]), &mut Env);
+    assert_eq!(whole[whole.len() - 2..], [0x90, 0x00]);
+    assert!(whole.len() > 12);
+    for continue_ins in [0xC0, 0xA5] {
+        // the OATH-only quirk does not touch the management applet
+        let mut k = key_with(|s| {
+            s.chunk_size = 10;
+            s.quirks.empty_more_data = true;
+        });
+        assert!(whole_answer(&mut k, &SELECT_MGMT, continue_ins, 10).ends_with(&[0x90, 0x00]));
+        assert_eq!(whole_answer(&mut k, &apdu_le(0x1D, 0, 0, &[]), continue_ins, 10), whole, "continued with {continue_ins:02X}");
+    }
+    // the OATH applet continues with SEND REMAINING only
+    let mut k = key_with(|s| s.chunk_size = 10);
+    assert!(whole_answer(&mut k, &[&SELECT_OATH[..], &[0x00]].concat(), 0xA5, 10).ends_with(&[0x90, 0x00]));
+    assert_eq!(put(&mut k, b"twenty-byte-name-abc", 0x21, 6, &[0x42; 20], &[]), "9000");
+    let first = list_answer(&mut k);
+    assert_eq!(first[first.len() - 2], 0x61);
+    assert_eq!(k.process(&apdu_le(0xC0, 0, 0, &[]), &mut Env), [0x6D, 0x00]);
+}
