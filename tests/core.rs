@@ -645,3 +645,67 @@ fn management_answers_continue_with_get_response_or_send_remaining() {
     assert_eq!(first[first.len() - 2], 0x61);
     assert_eq!(k.process(&apdu_le(0xC0, 0, 0, &[]), &mut Env), [0x6D, 0x00]);
 }
+
+struct NoTouch;
+
+impl CardEnv for NoTouch {
+    fn random(&mut self, buf: &mut [u8]) {
+        buf.fill(0x5A);
+    }
+    fn touch(&mut self, _id: &[u8]) -> bool {
+        false
+    }
+}
+
+#[test]
+fn card_that_wants_a_touch_to_delete_and_one_without_calculate_all() {
+    let mut k = with_account(key_with(|s| s.quirks.touch_on_delete = true));
+    let delete = apdu(0x02, 0, 0, &[&[0x71, 20][..], b"twenty-byte-name-abc"].concat());
+    assert_eq!(k.process(&delete, &mut NoTouch), [0x69, 0x82]);
+    assert_eq!(k.process(&apdu(0x04, 0xDE, 0xAD, &[]), &mut NoTouch), [0x69, 0x82]);
+    assert_eq!(k.process(&delete, &mut Env), [0x90, 0x00]);
+    // a plain key deletes without a touch
+    let mut k = with_account(key_with(|_| {}));
+    assert_eq!(k.process(&delete, &mut NoTouch), [0x90, 0x00]);
+
+    let calculate_all = apdu_le(0xA4, 0, 1, &[0x74, 0x08, 0, 0, 0, 0, 0, 0, 0, 1]);
+    let mut k = with_account(key_with(|s| s.quirks.no_calculate_all = true));
+    assert_eq!(k.process(&calculate_all, &mut Env), [0x69, 0x85]);
+    let mut k = with_account(key_with(|_| {}));
+    assert!(k.process(&calculate_all, &mut Env).ends_with(&[0x90, 0x00]));
+}
+
+#[test]
+fn card_put_properties_and_overwrite() {
+    // firmware before 4.2.4 refuses touch, and only touch
+    let mut k = key_with(|s| s.version = proto::Version(4, 2, 3));
+    assert_eq!(sw(&mut k, &[&SELECT_OATH[..], &[0x00]].concat()), "9000");
+    assert_eq!(put(&mut k, b"plain", 0x21, 6, &[0x42; 20], &[]), "9000");
+    assert_eq!(put(&mut k, b"touch", 0x21, 6, &[0x42; 20], &[0x78, 0x02]), "6A80");
+    // "only increasing" alone does not make an account ask for a touch
+    let mut k = with_account(key_with(|_| {}));
+    assert_eq!(put(&mut k, b"inc", 0x21, 6, &[0x42; 20], &[0x78, 0x01]), "9000");
+    let all = k.process(&apdu_le(0xA4, 0, 1, &[0x74, 0x08, 0, 0, 0, 0, 0, 0, 0, 1]), &mut Env);
+    let rows = proto::parse_calculate_all(&all[..all.len() - 2]).unwrap();
+    let inc = rows.iter().find(|(id, _)| id == b"inc").unwrap();
+    assert!(matches!(inc.1, proto::CalcResponse::Truncated { .. }), "{:?}", inc.1);
+    // a card that cannot overwrite says 6983 and keeps the old account
+    let mut k = with_account(key_with(|s| s.quirks.no_overwrite = true));
+    assert_eq!(put(&mut k, b"twenty-byte-name-abc", 0x21, 8, &[0x43; 20], &[]), "6983");
+    let mut k = with_account(key_with(|_| {}));
+    assert_eq!(put(&mut k, b"twenty-byte-name-abc", 0x21, 8, &[0x43; 20], &[]), "9000");
+}
+
+#[test]
+fn card_rename_needs_two_names() {
+    let mut k = with_account(key_with(|_| {}));
+    let rename = |old_tag: u8, new_tag: u8| {
+        let mut body = Vec::new();
+        tlv::write(&mut body, old_tag, b"twenty-byte-name-abc");
+        tlv::write(&mut body, new_tag, b"new");
+        apdu(0x05, 0, 0, &body)
+    };
+    assert_eq!(sw(&mut k, &rename(0x72, 0x71)), "6A80");
+    assert_eq!(sw(&mut k, &rename(0x71, 0x72)), "6A80");
+    assert_eq!(sw(&mut k, &rename(0x71, 0x71)), "9000");
+}
