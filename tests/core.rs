@@ -709,3 +709,32 @@ fn card_rename_needs_two_names() {
     assert_eq!(sw(&mut k, &rename(0x71, 0x72)), "6A80");
     assert_eq!(sw(&mut k, &rename(0x71, 0x71)), "9000");
 }
+
+#[test]
+fn card_state_changes_only_when_a_calculation_must_be_remembered() {
+    let mut k = card(V5);
+    put(&mut k, b"inc", 0x21, 6, &[0x31; 12], &[0x78, 0x01]);
+    put(&mut k, b"any", 0x21, 6, &[0x31; 12], &[]);
+    put(&mut k, b"hotp", 0x11, 6, &[0x31; 12], &[]);
+    assert!(k.take_dirty(), "PUT changes the state");
+    let calc = |k: &mut VirtualKey, name: &[u8], challenge: &[u8]| {
+        let mut body = Vec::new();
+        tlv::write(&mut body, 0x71, name);
+        tlv::write(&mut body, 0x74, challenge);
+        sw(k, &apdu(0xA2, 0, 1, &body))
+    };
+    // a plain TOTP code changes nothing that must be saved
+    assert_eq!(calc(&mut k, b"any", &[0, 0, 0, 0, 0, 0, 0, 5]), "9000");
+    assert!(!k.take_dirty());
+    assert_eq!(k.state.credentials.iter().find(|c| c.id == b"any").unwrap().last_challenge, None);
+    // "only increasing" remembers the challenge, HOTP its counter
+    assert_eq!(calc(&mut k, b"inc", &[0, 0, 0, 0, 0, 0, 0, 5]), "9000");
+    assert!(k.take_dirty());
+    assert_eq!(calc(&mut k, b"hotp", &[]), "9000");
+    assert!(k.take_dirty());
+    // a counter that would wrap gives no code (it would repeat an old one)
+    k.state.credentials.iter_mut().find(|c| c.id == b"hotp").unwrap().counter = u64::MAX;
+    assert_eq!(calc(&mut k, b"hotp", &[]), "6985");
+    k.state.credentials.iter_mut().find(|c| c.id == b"hotp").unwrap().counter = u64::MAX - 1;
+    assert_eq!(calc(&mut k, b"hotp", &[]), "9000");
+}
