@@ -19,6 +19,7 @@ mod keystore;
 mod list;
 mod manage;
 mod memory;
+mod notify;
 mod output;
 mod password;
 mod prompt;
