@@ -349,6 +349,32 @@ fn no_notification_when_turned_off_or_a_terminal_is_attached() {
     assert!(!asked(&seen), "a terminal was attached, and a notification was asked for: {seen:#?}");
 }
 
+/// `doctor` says whether a touch can be notified, and by whom.
+#[test]
+#[ignore]
+fn doctor_reports_the_notification_server() {
+    let check = |y: &Ykotp, env: &[(&str, &str)]| -> serde_json::Value {
+        let mut c = y.bare();
+        c.args(["--reader", &y.reader, "doctor", "--json"]).env("DISPLAY", ":0");
+        c.envs(env.iter().copied());
+        let out = exec(c, None);
+        let checks: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_else(|_| panic!("{out:?}"));
+        checks.as_array().unwrap().iter().find(|c| c["check"] == "notifications").cloned().unwrap_or_else(|| panic!("{out:?}"))
+    };
+    let y = Ykotp::virtual_key();
+    let bus = Bus::start(true);
+    let served = check(&y, &[("DBUS_SESSION_BUS_ADDRESS", &bus.address)]);
+    assert_eq!(served["status"], "ok", "{served}");
+    assert!(served["detail"].as_str().unwrap().contains("dunst"), "{served}");
+    let off = check(&y, &[("DBUS_SESSION_BUS_ADDRESS", &bus.address), ("YKOTP_NOTIFY", "0")]);
+    assert!(off["status"] == "ok" && off["detail"].as_str().unwrap().contains("turned off"), "{off}");
+    // a bus without a server, on a desktop: a warning that says what to do
+    let empty = Bus::start(false);
+    let missing = check(&y, &[("DBUS_SESSION_BUS_ADDRESS", &empty.address)]);
+    assert_eq!(missing["status"], "warn", "{missing}");
+    assert!(missing["hint"].as_str().unwrap().contains("notify = false"), "{missing}");
+}
+
 /// ssh runs SSH_ASKPASS with no terminal: the touch for the answer is notified.
 #[test]
 #[ignore]

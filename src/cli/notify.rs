@@ -97,6 +97,17 @@ impl Drop for Shown {
     }
 }
 
+/// For `doctor`: the notification server that would show it ("dunst 1.9.0"), asked with
+/// a deadline; otherwise why there is none.
+pub fn server() -> Result<String, String> {
+    const ASKING: Duration = Duration::from_secs(2);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(platform::server());
+    });
+    rx.recv_timeout(ASKING).unwrap_or_else(|_| Err(format!("the session bus did not answer within {} s", ASKING.as_secs())))
+}
+
 /// Whether the touch ended before the notification went out: then it is not sent at all.
 fn over(touch_over: &mpsc::Receiver<()>) -> bool {
     matches!(touch_over.try_recv(), Err(mpsc::TryRecvError::Disconnected))
@@ -128,6 +139,11 @@ mod platform {
         let _ = touch_over.recv();
         handle.close();
     }
+
+    pub fn server() -> Result<String, String> {
+        let info = notify_rust::get_server_information().map_err(|e| e.to_string())?;
+        Ok(format!("{} {} on the D-Bus session bus", info.name, info.version))
+    }
 }
 
 #[cfg(target_os = "macos")]
@@ -143,6 +159,10 @@ mod platform {
             return;
         }
         let _ = Notification::new().summary(SUMMARY).body(&body(touching, false)).show();
+    }
+
+    pub fn server() -> Result<String, String> {
+        Ok("the notification centre".to_owned())
     }
 }
 
