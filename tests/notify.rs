@@ -226,11 +226,22 @@ fn touch_key(account: &str) -> (Ykotp, PathBuf) {
     (y, fifo)
 }
 
-/// The person touches the key (`approve`) or lets it time out (`deny`). Opening the pipe
-/// waits until the key reads it.
+/// The key's touch pipe, open once the key waits on it: opening waits for the reader
+/// (at most [`DEADLINE`], so a ykotp that never gets there fails the test).
+#[track_caller]
+fn key_waiting(fifo: &Path) -> std::fs::File {
+    let (tx, rx) = mpsc::channel();
+    let path = fifo.to_owned();
+    std::thread::spawn(move || {
+        let _ = tx.send(std::fs::OpenOptions::new().write(true).open(path));
+    });
+    rx.recv_timeout(DEADLINE).expect("the key never waited for a touch").unwrap()
+}
+
+/// The person touches the key (`approve`) or lets it time out (`deny`).
+#[track_caller]
 fn touch(fifo: &Path, answer: &str) {
-    let mut pipe = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
-    writeln!(pipe, "{answer}").unwrap();
+    writeln!(key_waiting(fifo), "{answer}").unwrap();
 }
 
 fn spawn(mut c: Command) -> Child {
@@ -310,7 +321,7 @@ fn no_notification_when_turned_off_or_a_terminal_is_attached() {
         c.env(env, value);
         let child = spawn(c);
         // opening the pipe waits for the key: ykotp is waiting for the touch now
-        let mut pipe = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+        let mut pipe = key_waiting(&fifo);
         bus.watch_for(Duration::from_secs(2));
         writeln!(pipe, "approve").unwrap();
         drop(pipe);
@@ -338,7 +349,7 @@ fn no_notification_when_turned_off_or_a_terminal_is_attached() {
         .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
         .env("YKOTP_VIRTUAL_TOUCH", format!("fifo={}", fifo.display()));
     let child = spawn(c);
-    let mut pipe = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    let mut pipe = key_waiting(&fifo);
     bus.watch_for(Duration::from_secs(2));
     writeln!(pipe, "approve").unwrap();
     drop(pipe);
