@@ -465,6 +465,128 @@ YKOTP_READER=virtual:/nonexistent/key.json comp ykotp code g
     assert_eq!(out.stderr, "", "completion is silent");
 }
 
+/// `program` with the environment of `y.bare()`, the key in $YKOTP_READER and ykotp in
+/// PATH, as a shell the completion scripts run in.
+fn shell_with_ykotp(y: &Ykotp, program: &str) -> std::process::Command {
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_ykotp")).parent().unwrap().display().to_string();
+    let mut c = y.bare();
+    c.env("YKOTP_READER", &y.reader).env("PATH", format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default()));
+    let mut shell = std::process::Command::new(program);
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => shell.env(k, v),
+            None => shell.env_remove(k),
+        };
+    }
+    shell
+}
+
+fn with_completion_fixtures() -> Ykotp {
+    let y = with_aws();
+    for n in ["GitHub:bob", "git-work", "_hidden:secret"] {
+        y.run_in(&["put", n, "-"], Some(DEMO_B32)).ok();
+    }
+    y
+}
+
+/// Completion in a real fish: `complete -C` completes a command line as TAB does, with
+/// the script `completions fish` prints (the same fixtures as bash's test).
+#[test]
+fn fish_completes_account_names_from_the_key() {
+    let y = with_completion_fixtures();
+    let script = r#"
+ykotp completions fish | source
+function comp; printf '%s|' (complete -C "$argv[1]" | string replace -r '\t.*' ''); echo; end
+comp 'ykotp code g'
+comp 'ykotp delete bob'
+comp 'ykotp put -a '
+YKOTP_READER=virtual:/nonexistent/key.json comp 'ykotp code g'
+"#;
+    let mut fish = shell_with_ykotp(&y, "fish");
+    fish.args(["--no-config", "-c", script]);
+    let out = exec(fish, None);
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines, ["GitHub:bob|git-work|", "GitHub:bob|", "sha1|sha256|sha512|", "|"], "{out:?}");
+    assert_eq!(out.stderr, "", "completion is silent");
+}
+
+/// Completion in a real, interactive zsh: zsh/zpty runs `zsh -i` on a pseudo-terminal
+/// with compinit and the script `completions zsh` prints, types a line and TAB, and
+/// reads back what the completion system offered (a `compadd` wrapper prints each match
+/// it adds) and the line after the TAB (a key bound to print $BUFFER). zsh matches
+/// what is typed as a case-sensitive prefix of the names ykotp offers (its default
+/// matcher), so `g` finds git-work and `Gi` GitHub:bob.
+#[test]
+fn zsh_completes_account_names_from_the_key() {
+    let y = with_completion_fixtures();
+    let script = r#"
+zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z 'PS1= RPS1=; autoload -Uz compinit && compinit -u -D; source <(ykotp completions zsh)'
+zpty -w z 'compadd() { (( ${@[(I)-[OAD]*]} )) || { local -a h; builtin compadd -O h "$@"; print -rl -- "<""hit>"${^h}; }; builtin compadd "$@"; }'
+zpty -w z 'show-buffer() { print -rn -- "<""buf>$BUFFER</""buf>"; }; zle -N show-buffer; bindkey "^O" show-buffer'
+zpty -w z 'echo "<re""ady>"'
+zpty -r z out '*<ready>*'
+comp() {
+  zpty -w z "$1"$'	\C-O\C-U'
+  zpty -w z 'echo "<e""nd>"'
+  zpty -r z out '*<end>*'
+  print -r -- "$out" | tr -d '\r' | grep -ao '<hit>[^[:cntrl:]]*\|<buf>.*</buf>' | tr '\n' '|'; echo
+}
+comp 'ykotp code Gi'
+comp 'ykotp code g'
+comp 'ykotp put -a '
+zpty -w z 'export YKOTP_READER=virtual:/nonexistent/key.json'
+comp 'ykotp code g'
+zpty -d z
+"#;
+    let mut zsh = shell_with_ykotp(&y, "timeout");
+    zsh.args(["60", "zsh", "-f", "-c", script]);
+    let out = exec(zsh, None);
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "<hit>GitHub:bob|<buf>ykotp code GitHub:bob </buf>|",
+            "<hit>git-work|<buf>ykotp code git-work </buf>|",
+            "<hit>sha1|<hit>sha256|<hit>sha512|<buf>ykotp put -a sha</buf>|",
+            "<buf>ykotp code g</buf>|",
+        ],
+        "{out:?}"
+    );
+    assert_eq!(out.stderr, "", "{out:?}");
+}
+
+/// What the scripts call: `YKOTP_COMPLETE=SHELL ykotp -- WORDS`. Without a key it
+/// prints nothing, says nothing and succeeds, for every shell.
+#[test]
+fn completion_without_a_key_is_silent_in_every_shell() {
+    let y = with_completion_fixtures();
+    for shell in ["bash", "zsh", "fish"] {
+        let mut c = y.bare();
+        c.env("YKOTP_COMPLETE", shell)
+            .env("YKOTP_READER", &y.reader)
+            .env("_CLAP_COMPLETE_INDEX", "2")
+            .env("_CLAP_COMPLETE_COMP_TYPE", "9")
+            .env("_CLAP_IFS", "\n")
+            .args(["--", "ykotp", "code", "g"]);
+        let found = exec(c, None);
+        assert_eq!(found.code, 0, "{shell}: {found:?}");
+        assert!(found.stdout.contains("git-work"), "{shell}: {found:?}");
+        let mut c = y.bare();
+        c.env("YKOTP_COMPLETE", shell)
+            .env("YKOTP_READER", "virtual:/nonexistent/key.json")
+            .env("_CLAP_COMPLETE_INDEX", "2")
+            .env("_CLAP_COMPLETE_COMP_TYPE", "9")
+            .env("_CLAP_IFS", "\n")
+            .args(["--", "ykotp", "code", "g"]);
+        let none = exec(c, None);
+        assert_eq!((none.code, none.stdout.trim(), none.stderr.as_str()), (0, "", ""), "{shell}: {none:?}");
+    }
+}
+
 #[test]
 fn a_virtual_reader_without_a_path_is_a_usage_error_and_creates_nothing() {
     // `virtual:` alone once locked "" + ".lock": a stray `.lock` in the working directory

@@ -4,7 +4,7 @@
 //! only end to end. The virtual key is driven byte by byte, as a card reader would.
 
 use ykotp::formats::migration::{self, MigrationError};
-use ykotp::iso7816::apdu::{ApduError, CommandApdu};
+use ykotp::iso7816::apdu::{ApduError, CommandApdu, Response, Sw};
 use ykotp::iso7816::tlv::{self, TlvError};
 use ykotp::oath::credential::{parse_id, CredentialData};
 use ykotp::oath::{proto, OathType};
@@ -135,6 +135,38 @@ fn migration_varint_limits() {
     assert_eq!(migration::parse(&export(&payload)).unwrap().id, u64::MAX);
 }
 
+#[test]
+fn migration_account_parameters() {
+    // (algorithm, digits, type, counter) as Google Authenticator numbers them
+    let one = |alg: u64, digits: u64, kind: u64, counter: Option<u64>| {
+        let mut a = field_bytes(1, b"Hello!\xDE\xAD\xBE\xEF");
+        a.extend(field_bytes(2, b"alice"));
+        a.extend(field_varint(4, alg));
+        a.extend(field_varint(5, digits));
+        a.extend(field_varint(6, kind));
+        if let Some(c) = counter {
+            a.extend(field_varint(7, c));
+        }
+        migration::parse(&export(&field_bytes(1, &a))).map(|mut b| b.accounts.remove(0))
+    };
+    let a = one(2, 2, 1, Some(7)).unwrap();
+    assert_eq!((a.algorithm, a.digits, a.oath_type, a.counter), (Algorithm::Sha256, 8, OathType::Hotp, 7));
+    let a = one(3, 1, 2, None).unwrap();
+    assert_eq!((a.algorithm, a.digits, a.oath_type, a.counter), (Algorithm::Sha512, 6, OathType::Totp, 0));
+    // unspecified (0) algorithm and type are the defaults: SHA-1 and TOTP
+    let a = one(0, 0, 0, None).unwrap();
+    assert_eq!((a.algorithm, a.digits, a.oath_type), (Algorithm::Sha1, 6, OathType::Totp));
+    let refused = |r: Result<CredentialData, MigrationError>, why: &str| match r {
+        Err(MigrationError::Account(label, reason)) => assert!(label == "alice" && reason.contains(why), "{label}: {reason}"),
+        other => panic!("expected a refused account ({why}), got {:?}", other.map(|a| a.id())),
+    };
+    refused(one(4, 1, 2, None), "MD5");
+    refused(one(5, 1, 2, None), "unknown algorithm");
+    refused(one(1, 1, 3, None), "unknown OTP type");
+    refused(one(1, 1, 1, Some(1 << 32)), "32 bits");
+    assert_eq!(one(1, 1, 1, Some(u32::MAX as u64)).unwrap().counter, u32::MAX);
+}
+
 // ---------------------------------------------------------------- APDU and TLV
 
 #[test]
@@ -157,6 +189,39 @@ fn extended_apdu_with_lc_and_le() {
     assert_eq!(CommandApdu::parse(&long), Err(ApduError::LengthMismatch));
     // an extended Lc of zero is not a length
     assert_eq!(CommandApdu::parse(&[0, 1, 0, 0, 0, 0, 0, 0x42]), Err(ApduError::LengthMismatch));
+}
+
+#[test]
+fn apdu_encode_switches_to_extended_at_its_limits() {
+    let cmd = |n: usize, le: Option<usize>| CommandApdu { cla: 0, ins: 0x01, p1: 0, p2: 0, data: vec![0x42; n], le }.encode();
+    // 255 data bytes is the last short Lc, 256 the first extended one
+    assert_eq!(cmd(255, None)[4..5], [0xFF]);
+    assert_eq!(cmd(255, None).len(), 4 + 1 + 255);
+    assert_eq!(cmd(256, None)[4..7], [0x00, 0x01, 0x00]);
+    // Ne 256 is the last short Le (written 00), 257 the first extended one
+    assert_eq!(cmd(0, Some(256)), [0, 1, 0, 0, 0x00]);
+    assert_eq!(cmd(0, Some(255)), [0, 1, 0, 0, 0xFF]);
+    assert_eq!(cmd(0, Some(257)), [0, 1, 0, 0, 0x00, 0x01, 0x01]);
+    assert_eq!(cmd(0, Some(65536)), [0, 1, 0, 0, 0x00, 0x00, 0x00]);
+    // an extended Le after short-sized data makes Lc extended too
+    assert_eq!(cmd(2, Some(257)), [0, 1, 0, 0, 0x00, 0x00, 0x02, 0x42, 0x42, 0x01, 0x01]);
+    assert_eq!(cmd(2, Some(256)), [0, 1, 0, 0, 0x02, 0x42, 0x42, 0x00]);
+}
+
+#[test]
+fn apdu_debug_shows_the_header_and_never_the_data() {
+    // PUT and SET CODE data are keys: Debug (and so any log of a command) leaves them out
+    let put = CommandApdu { cla: 0, ins: 0x01, p1: 0, p2: 0, data: vec![0xAB, 0xCD, 0xEF], le: Some(256) };
+    let shown = format!("{put:?}");
+    assert_eq!(shown, "CommandApdu(00 01 00 00, 3 data bytes, Le Some(256))");
+}
+
+#[test]
+fn responses_and_status_words_show_no_data() {
+    // responses carry codes and challenges: Debug shows their length only
+    let r = Response::parse(&[0x12, 0x34, 0x56, 0x90, 0x00]).unwrap();
+    assert_eq!(format!("{r:?}"), "Response(3 data bytes, Sw(9000))");
+    assert_eq!((format!("{:?}", Sw(0x6A84)), Sw(0x6A84).to_string()), ("Sw(6A84)".to_owned(), "6A84".to_owned()));
 }
 
 #[test]

@@ -39,6 +39,29 @@ fn put_names_each_account_once() {
 }
 
 #[test]
+fn a_period_prefix_in_name_is_the_period() {
+    let y = Ykotp::virtual_key();
+    // the id as `list` shows a 60 s account, typed back as NAME: stored once, not "60/60/…"
+    y.run_in(&["put", "60/GitHub:alice", "-"], Some(DEMO_B32)).ok();
+    y.run_in(&["put", "90/GitHub:bob", "-", "-P", "90"], Some(DEMO_B32)).ok();
+    // 30 s is the default period, which ids leave out
+    y.run_in(&["put", "30/carol", "-"], Some(DEMO_B32)).ok();
+    // HOTP ids have no period: the prefix stays part of the name
+    y.run_in(&["put", "45/dave", "-", "-o", "hotp"], Some(DEMO_B32)).ok();
+    assert_eq!(ids(&y), "45/dave\ncarol\n60/GitHub:alice\n90/GitHub:bob\n");
+    let long = y.run(&["list", "--long"]).ok().to_owned();
+    assert!(long.lines().any(|l| l.starts_with("60/GitHub:alice") && l.contains("60s")), "{long}");
+    // the code is the 60 s one
+    let want = soft_totp(DEMO_B32, 59, 60, 6);
+    assert_eq!(y.run(&["code", "60/GitHub:alice", "--at", "59"]).ok(), format!("{want}\n"));
+    // two different periods are a usage error, and nothing is written
+    y.run_in(&["put", "30/erin", "-", "-P", "60"], Some(DEMO_B32)).fails(2, "NAME says a 30 s period (30/) but --period says 60");
+    let uri = format!("otpauth://totp/x?secret={DEMO_B32}&period=30");
+    y.run(&["put", "45/frank", "--uri", &uri]).fails(2, "NAME says a 45 s period (45/) but the URI says 30");
+    assert_eq!(ids(&y), "45/dave\ncarol\n60/GitHub:alice\n90/GitHub:bob\n");
+}
+
+#[test]
 fn two_different_issuers_are_a_usage_error_showing_both() {
     let y = Ykotp::virtual_key();
     let out = y.run_in(&["put", "GitHub:alice", "-", "-i", "GitLab"], Some(DEMO_B32));

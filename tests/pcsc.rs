@@ -235,12 +235,22 @@ fn several_keys_route_merge_and_backup() {
     // held by both keys with the same secret: computed on each, printed once
     let want = soft_totp(DEMO_B32, 59, 30, 6);
     assert_eq!(unselected(&["code", "both", "--at", "59"]).ok(), format!("{want}\n"));
+    // a backup of an account on several keys is checked on each
+    let checked = unselected(&["check", "both", "--secret-cmd", &format!("echo {DEMO_B32}")]);
+    checked.ok();
+    assert!(checked.stderr.contains("the backup matches \"both\" on each of the 2 keys holding it"), "{checked:?}");
+    unselected(&["check", "both", "--secret-cmd", &format!("echo {RFC_SEED_B32}")])
+        .fails(12, "the backup does not match \"both\" on 2 of the 2 keys holding it");
     // the same name with different secrets: an error naming both keys
     k0.run_in(&["put", "differs", "-"], Some(DEMO_B32)).ok();
     k1.run_in(&["put", "differs", "-"], Some(RFC_SEED_B32)).ok();
     let differs = unselected(&["code", "differs", "--at", "59"]);
     differs.fails(12, "the 2 keys holding \"differs\" give different codes");
     assert_eq!(differs.stderr.matches("choose it with --device").count(), 2, "{differs:?}");
+    // checking a backup finds the one key whose secret differs, and names it alone
+    let one_differs = unselected(&["check", "differs", "--secret-cmd", &format!("echo {DEMO_B32}")]);
+    one_differs.fails(12, "the backup does not match \"differs\" on 1 of the 2 keys holding it");
+    assert_eq!(one_differs.stderr.matches("choose it with --device").count(), 1, "{one_differs:?}");
     k0.run(&["delete", "differs", "-f"]).ok();
     k1.run(&["delete", "differs", "-f"]).ok();
     let refused = unselected(&["put", "only0", "--all-keys", "--secret-cmd", &format!("echo {DEMO_B32}")]);

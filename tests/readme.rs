@@ -256,7 +256,7 @@ fn steps() -> Vec<Step> {
             let text = ok(o);
             assert!(text.contains("ok    pcscd: not needed for a virtual key") && text.contains("ok    key in \"virtual:"), "{o:#?}");
         }),
-        step("mkdir -p ~/.local/share/bash-completion/completions ~/.local/share/man/man1").expect(|_, o| {
+        step("mkdir -p ~/.local/share/bash-completion/completions ~/.cargo/share/man/man1").expect(|_, o| {
             ok(o);
         }),
         step("ykotp completions bash > ~/.local/share/bash-completion/completions/ykotp").expect(|h, o| {
@@ -275,9 +275,14 @@ fn steps() -> Vec<Step> {
             ok(o);
             assert!(std::fs::read_to_string(h.p(".config/fish/completions/ykotp.fish")).unwrap().contains("complete --keep-order --exclusive --command ykotp"));
         }),
-        step("ykotp man > ~/.local/share/man/man1/ykotp.1").expect(|h, o| {
+        step("ykotp man > ~/.cargo/share/man/man1/ykotp.1").expect(|h, o| {
             ok(o);
-            assert!(std::fs::read_to_string(h.p(".local/share/man/man1/ykotp.1")).unwrap().contains(".TH ykotp"));
+            assert!(std::fs::read_to_string(h.p(".cargo/share/man/man1/ykotp.1")).unwrap().contains(".TH YKOTP 1"));
+        }),
+        // man-db (and macOS's man) search X/share/man for every X/bin in PATH
+        step("man ykotp").expect(|_, o| {
+            let page = ok(o);
+            assert!(page.contains("EXIT STATUS") && page.contains("ykotp code"), "{o:#?}");
         }),
         // Usage: codes
         step("ykotp code aws").setup(&format!("ykotp put aws - <<< {s}")).expect(|_, o| one_code_of(o, SECRET)),
@@ -294,7 +299,7 @@ fn steps() -> Vec<Step> {
             assert_eq!(ok(o), String::from_utf8(want.stdout).unwrap());
         }),
         step("ykotp code aws --clip")
-            .not_run("needs a clipboard (X11 or Wayland): tests/clip.rs runs it under Xvfb and reads the clipboard back with xclip"),
+            .not_run("needs a clipboard (X11 or Wayland): tests/clip.rs runs it under Xvfb and a headless sway and reads the clipboard back with xclip and wl-paste"),
         step("ykotp code aws --clip=20").not_run("needs a clipboard: tests/clip.rs, with --clip=SECONDS, checks the clear after ykotp exited"),
         step("ykotp ui").not_run("a full-screen program on a terminal: tests/pcsc_ui.rs and tests/terminal.rs drive it through tmux"),
         step("ykotp ui --print").not_run("a full-screen program on a terminal: tests/terminal.rs picks a code with it through tmux"),

@@ -85,7 +85,7 @@ fn pass_on(config: &Config, text: &str, why: Option<rules::Refusal>) -> Result<(
         Some(rules::Refusal::Notification) => CliError::new(Exit::NoMatch, format!("not showing a notice: \"{shown}\""))
             .hint(format!("set fallback = \"ssh-askpass\" under [askpass] in {file} to show it")),
         None => CliError::new(Exit::NoMatch, format!("no askpass rule matches the prompt \"{shown}\"; not answering"))
-            .hint(format!("add an [[askpass.rule]] for it to {file} (docs/config.md)"))
+            .hint(format!("add an [[askpass.rule]] for it to {file} (see CONFIGURATION in `man ykotp`)"))
             .hint("or set fallback = \"ssh-askpass\" (or \"terminal\") under [askpass] to ask a person"),
     };
     let Some(fallback) = config.askpass.fallback.as_deref() else {

@@ -88,7 +88,7 @@ fn hex_credential(a: &CalcArgs) -> Result<CredentialData, CliError> {
     d.oath_type = a.params.oath_type;
     d.algorithm = a.params.algorithm;
     d.digits = a.params.digits;
-    d.period = a.params.period;
+    d.period = a.params.period.unwrap_or(crate::oath::credential::DEFAULT_PERIOD);
     Ok(d)
 }
 

@@ -98,26 +98,50 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<(), CliError> {
             Ok((cred.id_str(), verdict))
         },
     )?;
-    let (id, verdict) = match found.holders.len() {
-        0 => return Err(CliError::no_account(&query, found.searched)),
-        1 => found.holders.into_iter().map(|(_, r)| r).next().unwrap_or_else(|| unreachable!()),
-        n => {
-            let holders: Vec<&device::KeyCtx> = found.holders.iter().map(|(k, _)| k).collect();
-            let message = format!("\"{query}\" is on {n} keys; choose one with --device");
-            return Err(CliError::on_keys(Exit::NoKey, message, &device::describe(&keys, &holders)));
-        }
-    };
-    match verdict {
-        Verdict::Same(counter) => {
-            if g.json {
-                return output::json(&serde_json::json!({ "id": id, "match": true, "counter": counter }));
-            }
-            let at = counter.map_or(String::new(), |c| format!(" (at counter {c}; the key's counter is now {})", c + 1));
-            output::status(&format!("the backup matches \"{id}\" on the key{at}"));
-            Ok(())
-        }
-        Verdict::Differs(why) => Err(CliError::new(Exit::Mismatch, format!("the backup does not match \"{id}\" on the key")).hint(why)),
+    if found.holders.is_empty() {
+        return Err(CliError::no_account(&query, found.searched));
     }
+    // A backup kept on several keys (put --all-keys) is checked on each: it matches only
+    // if it matches everywhere, and a key where it does not is named.
+    let several = found.holders.len() > 1;
+    let id = found.holders[0].1 .0.clone();
+    let (mut counters, mut differs) = (Vec::new(), Vec::new());
+    for (key, (_, verdict)) in &found.holders {
+        match verdict {
+            Verdict::Same(counter) => counters.push(*counter),
+            Verdict::Differs(why) => differs.push((key, why.clone())),
+        }
+    }
+    if !differs.is_empty() {
+        if !several {
+            let why = differs.remove(0).1;
+            return Err(CliError::new(Exit::Mismatch, format!("the backup does not match \"{id}\" on the key")).hint(why));
+        }
+        let n = found.holders.len();
+        let message = format!("the backup does not match \"{id}\" on {} of the {n} keys holding it", differs.len());
+        let keys_differing: Vec<&device::KeyCtx> = differs.iter().map(|(k, _)| *k).collect();
+        let whys = differs.iter().map(|(_, why)| why.clone()).collect::<Vec<_>>();
+        let mut e = CliError::on_keys(Exit::Mismatch, message, &device::describe(&keys, &keys_differing));
+        for why in whys {
+            e = e.hint(why);
+        }
+        return Err(e);
+    }
+    let counter = counters.first().copied().flatten();
+    if g.json {
+        let mut v = serde_json::json!({ "id": id, "match": true, "counter": counter });
+        if several {
+            v["keys"] = serde_json::json!(found.holders.len());
+        }
+        return output::json(&v);
+    }
+    let on = if several { format!("on each of the {} keys holding it", found.holders.len()) } else { "on the key".to_owned() };
+    let at = match counter {
+        Some(c) if !several => format!(" (at counter {c}; the key's counter is now {})", c + 1),
+        _ => String::new(),
+    };
+    output::status(&format!("the backup matches \"{id}\" {on}{at}"));
+    Ok(())
 }
 
 enum Verdict {

@@ -218,7 +218,7 @@ pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
 fn no_fallback_cmd(typed: &str, config: &Config) -> CliError {
     let file = config.path.as_ref().map_or("the config file".to_owned(), |p| p.display().to_string());
     CliError::new(Exit::Usage, format!("--soft needs a fallback_cmd for \"{typed}\""))
-        .hint(format!("add [account.{typed}] with fallback_cmd = \"pass show …\" to {file} (see docs/config.md)"))
+        .hint(format!("add [account.{typed}] with fallback_cmd = \"pass show …\" to {file} (see CONFIGURATION in `man ykotp`)"))
 }
 
 /// Why no single code came: several accounts match (shown as a table on a terminal), or

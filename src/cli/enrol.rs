@@ -68,7 +68,7 @@ impl EnrolArgs {
         d.oath_type = params.oath_type;
         d.algorithm = params.algorithm;
         d.digits = params.digits;
-        d.period = params.period;
+        d.period = params.period.unwrap_or(crate::oath::credential::DEFAULT_PERIOD);
         Ok(Some(d))
     }
 

@@ -17,6 +17,7 @@ mod import;
 mod info;
 mod keystore;
 mod list;
+mod man;
 mod manage;
 mod memory;
 mod notify;
@@ -111,7 +112,7 @@ enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff)
+    /// Print the manual page, ykotp(1), in roff: `ykotp man > ~/.cargo/share/man/man1/ykotp.1`
     Man,
     /// Run a virtual YubiKey (for tests and demos)
     #[command(subcommand)]
@@ -172,12 +173,6 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Completions { shell } => complete::script(shell),
         Command::Doctor => doctor::run(g),
         Command::ClipServe { seconds } => clip::serve(seconds),
-        Command::Man => {
-            let mut page = Vec::new();
-            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
-                .render(&mut page)
-                .map_err(|e| CliError::new(Exit::Other, format!("cannot render the manual page: {e}")))?;
-            output::line(String::from_utf8_lossy(&page).trim_end())
-        }
+        Command::Man => output::line(man::page()?.trim_end()),
     }
 }

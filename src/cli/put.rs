@@ -5,7 +5,7 @@ use super::device::{self, Link, Needs};
 use super::list::key_label;
 use super::report::{CliError, Exit};
 use super::{enrol, output, prompt, secret, Global};
-use crate::oath::credential::NameSources;
+use crate::oath::credential::{split_period, NameSources};
 use crate::oath::proto::Version;
 use crate::oath::{CredentialData, OathType, Session};
 
@@ -44,14 +44,44 @@ pub struct PutArgs {
 /// The credential the arguments describe, named by the one naming rule
 /// ([`crate::oath::credential::name_account`]).
 fn credential(a: &PutArgs) -> Result<CredentialData, CliError> {
-    let naming = NameSources { name: a.name.as_deref(), issuer: a.issuer.as_deref(), ..NameSources::default() };
-    let (mut data, from_uri) = match a.enrol.generated(&a.params)? {
+    // A TOTP NAME may carry its period as `list` shows it ("60/GitHub:alice"): the prefix
+    // is the period, not part of the name (which would be stored as "60/60/GitHub:alice").
+    let (named_period, bare) = match a.name.as_deref() {
+        Some(n) => match split_period(n) {
+            (Some(p), bare) => (Some(p), Some(bare)),
+            (None, _) => (None, Some(n)),
+        },
+        None => (None, None),
+    };
+    let naming = NameSources { name: bare, issuer: a.issuer.as_deref(), ..NameSources::default() };
+    let mut params = a.params.clone();
+    if let (Some(named), Some(given)) = (named_period, params.period) {
+        if named != given {
+            return Err(CliError::new(Exit::Usage, format!("NAME says a {named} s period ({named}/) but --period says {given}"))
+                .hint("give the period once: in NAME or with --period"));
+        }
+    }
+    params.period = params.period.or(named_period);
+    let (mut data, from_uri) = match a.enrol.generated(&params)? {
         Some(mut d) => {
-            d.set_name(a.name.as_deref().unwrap_or(""), a.issuer.as_deref()).map_err(secret::naming_error)?;
+            d.set_name(bare.unwrap_or(""), a.issuer.as_deref()).map_err(secret::naming_error)?;
             (d, false)
         }
-        None => a.source.credential(&a.params, naming)?,
+        None => a.source.credential(&params, naming)?,
     };
+    if let Some(named) = named_period {
+        match data.oath_type {
+            // HOTP ids have no period: the prefix was part of the name after all
+            OathType::Hotp => data.set_name(a.name.as_deref().unwrap_or(""), a.issuer.as_deref()).map_err(secret::naming_error)?,
+            OathType::Totp if from_uri && data.period != named => {
+                return Err(CliError::new(
+                    Exit::Usage,
+                    format!("NAME says a {named} s period ({named}/) but the URI says {}", data.period),
+                ));
+            }
+            OathType::Totp => data.period = named,
+        }
+    }
     if data.oath_type == OathType::Hotp && !from_uri {
         data.counter = a.counter;
     }

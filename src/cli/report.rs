@@ -37,6 +37,42 @@ pub enum Exit {
     Mismatch = 12,
 }
 
+impl Exit {
+    /// Every exit code but 0, in order: the manual's EXIT STATUS lists them.
+    pub const ALL: [Exit; 12] = [
+        Exit::Other,
+        Exit::Usage,
+        Exit::Pcsc,
+        Exit::NoKey,
+        Exit::NoMatch,
+        Exit::Ambiguous,
+        Exit::Touch,
+        Exit::Password,
+        Exit::Busy,
+        Exit::Refused,
+        Exit::Unsupported,
+        Exit::Mismatch,
+    ];
+
+    /// What the code tells a script, as the manual and the README say it.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Exit::Other => "any other error",
+            Exit::Usage => "usage or bad input (unknown flag, malformed secret, name over 64 bytes, unsafe config file, …)",
+            Exit::Pcsc => "PC/SC unavailable: pcscd not running, no reader",
+            Exit::NoKey => "no key with an OATH applet, a key removed or silent mid-command, or several keys and none chosen",
+            Exit::NoMatch => "no account matches (and, for askpass, no rule matches the prompt)",
+            Exit::Ambiguous => "the query matches several accounts",
+            Exit::Touch => "touch not given in time",
+            Exit::Password => "password required or wrong",
+            Exit::Busy => "the key is held by another program (often gpg's scdaemon)",
+            Exit::Refused => "refused to overwrite or destroy without --force",
+            Exit::Unsupported => "the key cannot do it: full, firmware too old, cannot overwrite, did not store the password",
+            Exit::Mismatch => "a code or a backup did not match",
+        }
+    }
+}
+
 /// The exit codes as `--help` shows them.
 pub const EXIT_CODES_HELP: &str = "Exit codes: 0 ok, 1 other error, 2 usage, 3 PC/SC unavailable, 4 no key \
 (or several and none chosen), 5 no matching account, 6 several accounts match, 7 touch not given, \
@@ -126,7 +162,7 @@ impl From<TransportError> for CliError {
                 .hint("plug in your YubiKey; `pcsc_scan` shows what pcscd sees")
                 .absent(),
             T::AccessDenied => CliError::new(Exit::Pcsc, "pcscd refused access to the reader")
-                .hint("over ssh, polkit may deny PC/SC access: see udev/README.md")
+                .hint("over ssh, polkit may deny PC/SC access: see TROUBLESHOOTING in `man ykotp`")
                 .absent(),
             T::Busy => CliError::new(Exit::Busy, "the key is in use by another program")
                 .hint("gpg's scdaemon often holds it: run `gpgconf --kill scdaemon`, or put `disable-ccid` and `pcsc-shared` in ~/.gnupg/scdaemon.conf"),
@@ -137,7 +173,7 @@ impl From<TransportError> for CliError {
                 .hint("try again"),
             T::Malformed => CliError::new(Exit::Other, "the key sent a malformed response"),
             T::EmptyMoreData { .. } | T::EndlessChain { .. } => {
-                CliError::new(Exit::Other, e.to_string()).hint("the card breaks ISO 7816 response chaining; see docs/tokens.md")
+                CliError::new(Exit::Other, e.to_string()).hint("the card breaks ISO 7816 response chaining; see TROUBLESHOOTING in `man ykotp`")
             }
             T::NoAnswer { .. } => no_answer(e.to_string()),
             ref pcsc @ T::Pcsc(_) => CliError::new(Exit::Pcsc, with_causes(pcsc)).absent(),
@@ -212,7 +248,9 @@ impl CliError {
 
 fn no_answer(text: String) -> CliError {
     // a card that stopped answering cannot give the code: a fallback may stand in
-    CliError::new(Exit::NoKey, text).hint("unplug the key and plug it back in; if it keeps happening, see docs/tokens.md").absent()
+    CliError::new(Exit::NoKey, text)
+        .hint("unplug the key and plug it back in; if it keeps happening, see TROUBLESHOOTING in `man ykotp`")
+        .absent()
 }
 
 impl From<OathError> for CliError {
@@ -234,7 +272,7 @@ impl From<OathError> for CliError {
                 .hint("delete the account with `ykotp delete` first, then add it again (keep the secret at hand)"),
             E::NoAnswer { .. } => no_answer(text),
             E::BrokenChain { .. } => {
-                CliError::new(Exit::Other, text).hint("the card breaks ISO 7816 response chaining; see docs/tokens.md")
+                CliError::new(Exit::Other, text).hint("the card breaks ISO 7816 response chaining; see TROUBLESHOOTING in `man ykotp`")
             }
             E::NoSuchAccount => {
                 CliError::new(Exit::NoMatch, "the key has no such account").hint("run `ykotp list` to see the accounts").absent()

@@ -201,7 +201,7 @@ pub struct SecretArgs {
 }
 
 /// The parameters of a bare secret (a URI brings its own).
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct ParamArgs {
     /// totp or hotp
     #[arg(short, long = "oath-type", value_name = "TYPE", default_value = "totp", value_parser = possible::<crate::oath::OathType>(&["totp", "hotp"]))]
@@ -212,9 +212,9 @@ pub struct ParamArgs {
     /// Number of digits: 6, 7 or 8
     #[arg(long, default_value_t = 6)]
     pub digits: u8,
-    /// TOTP period in seconds
-    #[arg(short = 'P', long, default_value_t = 30)]
-    pub period: u32,
+    /// TOTP period in seconds [default: 30; put also takes it from a NAME written 60/NAME]
+    #[arg(short = 'P', long)]
+    pub period: Option<u32>,
 }
 
 /// A parser that knows its values, so `-a <TAB>` offers them rather than file names.
@@ -257,7 +257,7 @@ impl SecretArgs {
         d.oath_type = params.oath_type;
         d.algorithm = params.algorithm;
         d.digits = params.digits;
-        d.period = params.period;
+        d.period = params.period.unwrap_or(crate::oath::credential::DEFAULT_PERIOD);
         if let Some(name) = naming.name {
             d.set_name(name, naming.issuer).map_err(naming_error)?;
         } else if naming.issuer.is_some() {

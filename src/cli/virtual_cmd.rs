@@ -35,7 +35,7 @@ pub enum VirtualCommand {
         chunk: usize,
         /// Behave like another YKOATH card (repeatable): missing-le-means-zero, empty-61xx,
         /// no-calculate-all, no-overwrite, touch-on-delete, volatile-salt, set-code-ignored,
-        /// never-answers, capacity=N (docs/tokens.md)
+        /// never-answers, capacity=N
         #[arg(long, value_name = "QUIRK")]
         quirk: Vec<Quirks>,
         /// Replace an existing state file

@@ -79,22 +79,27 @@ pub fn parse_id(id: &str, oath_type: OathType) -> (Option<String>, String, u32) 
     }
 }
 
-// The regex ^((\d+)/)?(([^:]+):)?(.+)$ written out: the period prefix counts only when
-// all digits (so "weird/Issuer:name" keeps "weird/Issuer" as the issuer).
-fn parse_totp_id(id: &str) -> (Option<String>, String, u32) {
-    let mut rest = id;
-    let mut period = DEFAULT_PERIOD;
-    if let Some((head, tail)) = id.split_once('/') {
-        if !head.is_empty() && head.bytes().all(|b| b.is_ascii_digit()) && !tail.is_empty() {
-            if let Ok(p) = head.parse::<u32>() {
-                period = p;
-                rest = tail;
+/// A TOTP id's period prefix: `60/GitHub:alice` is (Some(60), `GitHub:alice`). The prefix
+/// counts only when it is all digits and something follows it (so `weird/Issuer:name`
+/// keeps `weird/Issuer` as its issuer), as ykman parses ids.
+pub fn split_period(id: &str) -> (Option<u32>, &str) {
+    match id.split_once('/') {
+        Some((head, tail)) if !head.is_empty() && head.bytes().all(|b| b.is_ascii_digit()) && !tail.is_empty() => {
+            match head.parse::<u32>() {
+                Ok(p) => (Some(p), tail),
+                Err(_) => (None, id),
             }
         }
+        _ => (None, id),
     }
+}
+
+// The regex ^((\d+)/)?(([^:]+):)?(.+)$ written out.
+fn parse_totp_id(id: &str) -> (Option<String>, String, u32) {
+    let (period, rest) = split_period(id);
+    let period = period.unwrap_or(DEFAULT_PERIOD);
     match rest.split_once(':') {
         Some((issuer, name)) if !issuer.is_empty() && !name.is_empty() => (Some(issuer.to_owned()), name.to_owned(), period),
-        _ if rest.is_empty() => (None, id.to_owned(), DEFAULT_PERIOD),
         _ => (None, rest.to_owned(), period),
     }
 }

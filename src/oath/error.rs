@@ -250,4 +250,84 @@ mod tests {
         let e = in_command(TransportError::EmptyMoreData { sw: 0x61FF }, ins::LIST, 0);
         assert_eq!(e.to_string(), "the key's answer to LIST is broken: the key announced more data (61FF) but sent none");
     }
+
+    #[test]
+    fn validate_and_continued_statuses() {
+        // VALIDATE on a key without a password
+        assert_eq!(classify(ins::VALIDATE, 0, Sw(0x6984), OPEN), Error::NoPassword);
+        // 6A80 and 6D00 after chaining are SEND REMAINING's, not the command's
+        let continued = Context { continued: true, ..OPEN };
+        for sw in [0x6A80, 0x6D00] {
+            assert_eq!(classify(ins::LIST, 0, Sw(sw), continued), Error::Refused { command: "SEND REMAINING", sw: Sw(sw) });
+        }
+        assert_eq!(classify(ins::LIST, 0, Sw(0x6D00), OPEN), Error::NotSupported);
+    }
+
+    #[test]
+    fn every_instruction_has_its_protocol_name() {
+        // (INS, P1, name) as the protocol reference and the PIN extension name them
+        let table = [
+            (0xA4, 0x04, "SELECT"),
+            (0xA4, 0x00, "CALCULATE ALL"),
+            (0xA4, 0x01, "CALCULATE ALL"),
+            (0x01, 0, "PUT"),
+            (0x02, 0, "DELETE"),
+            (0x03, 0, "SET CODE"),
+            (0x04, 0xDE, "RESET"),
+            (0x05, 0, "RENAME"),
+            (0xA1, 0, "LIST"),
+            (0xA2, 0, "CALCULATE"),
+            (0xA3, 0, "VALIDATE"),
+            (0xA5, 0, "SEND REMAINING"),
+            (0x1D, 0, "GET DEVICE INFO"),
+            (0xC0, 0, "GET RESPONSE"),
+            (0xB2, 0, "VERIFY PIN"),
+            (0xB3, 0, "CHANGE PIN"),
+            (0xB4, 0, "SET PIN"),
+            (0xB7, 0, "UPDATE CREDENTIAL"),
+            (0x99, 0, "an unknown command"),
+        ];
+        for (instruction, p1, name) in table {
+            assert_eq!(command_name(instruction, p1), name, "INS {instruction:02X} P1 {p1:02X}");
+        }
+    }
+
+    #[test]
+    fn every_status_word_has_its_iso_meaning() {
+        let table = [
+            (0x6581, "memory failure"),
+            (0x6700, "wrong length"),
+            (0x6982, "security status not satisfied"),
+            (0x6983, "authentication method blocked"),
+            (0x6984, "referenced data not usable"),
+            (0x6985, "conditions of use not satisfied"),
+            (0x6986, "command not allowed"),
+            (0x6A80, "incorrect data"),
+            (0x6A81, "function not supported"),
+            (0x6A82, "not found"),
+            (0x6A84, "not enough memory"),
+            (0x6A86, "wrong parameters P1-P2"),
+            (0x6B00, "wrong parameters P1-P2"),
+            (0x6D00, "instruction not supported"),
+            (0x6E00, "class not supported"),
+            (0x6F00, "no precise diagnosis"),
+            (0x6C10, "wrong Le"),
+            (0x61FF, "more data"),
+            (0x6A83, "unknown status"),
+        ];
+        for (sw, meaning) in table {
+            assert_eq!(sw_meaning(Sw(sw)), meaning, "{sw:04X}");
+        }
+    }
+
+    #[test]
+    fn errors_from_a_status_word_keep_it() {
+        let refused = classify(ins::LIST, 0, Sw(0x6F00), OPEN);
+        assert_eq!(refused.status(), Some(Sw(0x6F00)));
+        let touch = classify(ins::DELETE, 0, Sw(0x6982), OPEN);
+        assert_eq!(touch.status(), Some(Sw(0x6982)));
+        assert_eq!(classify(ins::PUT, 0, Sw(0x6983), OPEN).status(), Some(Sw(0x6983)));
+        // errors with their own meaning carry no raw status
+        assert_eq!(classify(ins::PUT, 0, Sw(0x6A84), OPEN).status(), None);
+    }
 }

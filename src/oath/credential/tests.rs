@@ -193,3 +193,73 @@ fn one_naming_rule() {
     assert_eq!(id(Some(TORN), Some("me"), None), conflict("New", "the URI's issuer= parameter", "Old", "the URI's label"));
     assert_eq!(id(Some(TORN), Some("me"), Some("New")), conflict("New", "--issuer", "Old", "the URI's label"));
 }
+
+#[test]
+fn steam_is_a_totp_account_of_issuer_steam() {
+    let cred = |id: &str, t: OathType| Credential::new(id.as_bytes().to_vec(), t);
+    assert!(cred("Steam:alice", OathType::Totp).is_steam());
+    assert!(!cred("Steam:alice", OathType::Hotp).is_steam());
+    assert!(!cred("steam:alice", OathType::Totp).is_steam());
+    assert!(!cred("Valve:alice", OathType::Totp).is_steam());
+    assert_eq!((OathType::Totp.to_string(), OathType::Hotp.to_string()), ("TOTP".to_owned(), "HOTP".to_owned()));
+}
+
+#[test]
+fn an_empty_side_of_the_colon_is_not_an_issuer() {
+    let named = |name: &str| {
+        let mut d = CredentialData::totp("x", Secret::new(b"12345678901234567890".to_vec()));
+        d.set_name(name, None).unwrap();
+        (d.issuer, d.name)
+    };
+    assert_eq!(named("GitHub:alice"), (Some("GitHub".to_owned()), "alice".to_owned()));
+    assert_eq!(named("GitHub:"), (None, "GitHub:".to_owned()));
+    assert_eq!(named(":alice"), (None, ":alice".to_owned()));
+    assert_eq!(named("  :alice"), (None, ":alice".to_owned()));
+    assert_eq!(named("GitHub: "), (None, "GitHub:".to_owned()));
+}
+
+#[test]
+fn a_uri_label_issuer_and_issuer_parameter_must_agree() {
+    let uri = "otpauth://totp/Old:me?secret=JBSWY3DPEHPK3PXP&issuer=New";
+    assert!(matches!(CredentialData::from_uri(uri), Err(CredentialError::IssuerConflict(..))));
+    let same = CredentialData::from_uri("otpauth://totp/Same:me?secret=JBSWY3DPEHPK3PXP&issuer=Same").unwrap();
+    assert_eq!(same.id(), "Same:me");
+}
+
+#[test]
+fn the_id_limit_is_64_bytes() {
+    let named = |len: usize| {
+        let mut d = CredentialData::totp(&"n".repeat(len), Secret::new(b"12345678901234567890".to_vec()));
+        d.name = "n".repeat(len);
+        d.validate()
+    };
+    assert_eq!(named(64), Ok(()));
+    assert!(matches!(named(65), Err(CredentialError::IdTooLong(_, 65))));
+}
+
+#[test]
+fn soft_codes_of_each_kind() {
+    // RFC 6238 / RFC 4226 vectors with the SHA-1 seed
+    let seed = || Secret::new(b"12345678901234567890".to_vec());
+    let mut d = CredentialData::totp("alice", seed());
+    d.digits = 8;
+    assert_eq!(d.soft_code(59, 0, 0), "94287082");
+    d.digits = 6;
+    d.oath_type = OathType::Hotp;
+    assert_eq!(d.soft_code(59, 0, 1), "287082");
+    // Steam: five characters of Steam's alphabet, for a TOTP account of issuer Steam only
+    let mut steam = CredentialData::totp("alice", seed());
+    steam.issuer = Some("Steam".to_owned());
+    let code = steam.soft_code(59, 0, 0);
+    assert_eq!(code.len(), 5);
+    assert!(code.chars().all(|c| "23456789BCDFGHJKMNPQRTVWXY".contains(c)), "{code}");
+    steam.issuer = Some("Valve".to_owned());
+    assert_eq!(steam.soft_code(59, 0, 0), "287082");
+}
+
+#[test]
+fn two_bytes_is_the_shortest_secret() {
+    let with = |n: usize| CredentialData::totp("alice", Secret::new(vec![0x42; n])).validate();
+    assert_eq!(with(2), Ok(()));
+    assert_eq!(with(1), Err(crate::otp::SecretError::TooShort.into()));
+}
