@@ -4,6 +4,7 @@
 use super::code::{calculate_with_prompt, now, pick};
 use super::config::Config;
 use super::device;
+use super::prompt::Touching;
 use super::report::{CliError, Exit};
 use super::{enrol, output, secret, Global};
 use crate::oath::{CredentialData, OathType};
@@ -53,6 +54,7 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<(), CliError> {
         Some(uri) => uri,
         None => secret::Source { positional: a.secret.as_deref(), command, file: a.secret_file.as_deref(), ..Default::default() }.read()?,
     };
+    let notify = super::notify::wanted(config.touch.notify)?;
     let t = now();
     let keys = device::keys(g)?;
     let found = keys.find(
@@ -60,7 +62,7 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<(), CliError> {
         true,
         t,
         |s| device::unlock(g, s),
-        |_, s, entries| {
+        |key, s, entries| {
             let entry = pick(&entries, &query, true)?;
             let cred = &entry.credential;
             let algorithm =
@@ -74,7 +76,10 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<(), CliError> {
             }
             let key_code = match &entry.code {
                 Some(c) => c.clone(),
-                None => calculate_with_prompt(s, cred, t)?,
+                None => {
+                    let touching = Touching { account: cred.id_str(), key: device::key_name(key), notify };
+                    calculate_with_prompt(s, cred, t, &touching)?
+                }
             };
             // a card without CALCULATE ALL says the digits only through the code itself
             let digits = if entry.digits == 0 { key_code.value.len() as u8 } else { entry.digits };

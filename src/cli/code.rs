@@ -160,12 +160,13 @@ pub fn run(g: &Global, a: &CodeArgs) -> Result<(), CliError> {
         None => None,
     };
     let fallback = account.fallback_cmd.as_deref().filter(|_| !a.no_fallback);
+    let notify = super::notify::wanted(config.touch.notify)?;
     let compute = |start: u64| -> Result<Codes, NoCode> {
         if a.soft {
             let cmd = fallback.ok_or_else(|| no_fallback_cmd(typed, &config))?;
             return soft_codes(a, &query, cmd, start).map_err(Failed);
         }
-        match key_codes(g, a, &query, start) {
+        match key_codes(g, a, &query, start, notify) {
             Err(Failed(e)) if fallback.is_some() && e.key_absent => {
                 output::status(&format!(
                     "no key holding \"{query}\" is present ({}); computing the code in software from fallback_cmd",
@@ -252,7 +253,7 @@ struct Codes {
 
 /// The codes from every key holding the account: computed on each, printed once when
 /// they agree (a backup key holding the same secret), an error naming the keys if not.
-fn key_codes(g: &Global, a: &CodeArgs, query: &str, start: u64) -> Result<Codes, NoCode> {
+fn key_codes(g: &Global, a: &CodeArgs, query: &str, start: u64, notify: bool) -> Result<Codes, NoCode> {
     let keys = device::keys(g)?;
     let mut start = start;
     loop {
@@ -263,7 +264,7 @@ fn key_codes(g: &Global, a: &CodeArgs, query: &str, start: u64) -> Result<Codes,
             a.show_hidden,
             start,
             |s| device::unlock(g, s),
-            |_, s, entries| {
+            |key, s, entries| {
                 let entry = match pick(&entries, query, a.show_hidden) {
                     // a person reading stdout gets the matches' codes to choose from
                     Err(e) if e.exit == Exit::Ambiguous && table::stdout_is_terminal() && !g.json => {
@@ -280,7 +281,8 @@ fn key_codes(g: &Global, a: &CodeArgs, query: &str, start: u64) -> Result<Codes,
                     // wait with the key released, so other programs can use it meanwhile
                     return Ok(Ok(None));
                 }
-                let codes = codes_for(s, a, entry, start, t)?;
+                let touching = prompt::Touching { account: cred.id_str(), key: device::key_name(key), notify };
+                let codes = codes_for(s, a, entry, start, t, &touching)?;
                 Ok(Ok(Some(Codes { credential: cred.clone(), codes, software: false })))
             },
         )?;
@@ -429,7 +431,14 @@ fn choose_window(a: &CodeArgs, t: u64, period: u64, oath_type: OathType, id: &st
 
 /// The codes of `--consecutive` windows from `t`; CALCULATE ALL's answer (made at
 /// `start`) is used when it fits.
-fn codes_for(s: &mut Session<Link<'_>>, a: &CodeArgs, entry: &CalculatedEntry, start: u64, t: u64) -> Result<Vec<Code>, CliError> {
+fn codes_for(
+    s: &mut Session<Link<'_>>,
+    a: &CodeArgs,
+    entry: &CalculatedEntry,
+    start: u64,
+    t: u64,
+    touching: &prompt::Touching,
+) -> Result<Vec<Code>, CliError> {
     let cred = &entry.credential;
     let period = u64::from(cred.period.max(1));
     let mut codes = Vec::with_capacity(a.consecutive as usize);
@@ -437,7 +446,7 @@ fn codes_for(s: &mut Session<Link<'_>>, a: &CodeArgs, entry: &CalculatedEntry, s
         let at = t + k * period;
         match &entry.code {
             Some(c) if at == start => codes.push(c.clone()),
-            _ => codes.push(calculate_with_prompt(s, cred, at)?),
+            _ => codes.push(calculate_with_prompt(s, cred, at, touching)?),
         }
     }
     Ok(codes)
@@ -445,7 +454,7 @@ fn codes_for(s: &mut Session<Link<'_>>, a: &CodeArgs, entry: &CalculatedEntry, s
 
 /// CALCULATE, telling the person to touch the key: at once for a touch credential, and
 /// after half a second when the key did not say (HOTP, cards without CALCULATE ALL).
-pub fn calculate_with_prompt(s: &mut Session<Link<'_>>, cred: &Credential, at: u64) -> Result<Code, CliError> {
+pub fn calculate_with_prompt(s: &mut Session<Link<'_>>, cred: &Credential, at: u64, touching: &prompt::Touching) -> Result<Code, CliError> {
     // HOTP and rows of a card without CALCULATE ALL: the key does not say whether they need a touch
     let delay = match (cred.touch, cred.oath_type) {
         (Some(true), _) => Some(Duration::ZERO),
@@ -456,12 +465,13 @@ pub fn calculate_with_prompt(s: &mut Session<Link<'_>>, cred: &Credential, at: u
         return Ok(s.calculate(cred, at)?);
     };
     if delay.is_zero() {
-        let _shown = prompt::touch();
+        let _shown = prompt::touch(touching);
         return Ok(s.calculate(cred, at)?);
     }
     let (done, wait) = mpsc::channel::<()>();
+    let touching = touching.clone();
     let prompter = std::thread::spawn(move || match wait.recv_timeout(delay) {
-        Err(mpsc::RecvTimeoutError::Timeout) => Some(prompt::touch()),
+        Err(mpsc::RecvTimeoutError::Timeout) => Some(prompt::touch(&touching)),
         _ => None,
     });
     let result = s.calculate(cred, at);

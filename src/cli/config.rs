@@ -1,7 +1,8 @@
 //! The config file, `$XDG_CONFIG_HOME/ykotp/config.toml` (or `--config`): one
 //! `[account.NAME]` table per account a person wants to configure. Unknown keys are an
 //! error with their line, never ignored. An `[askpass]` table holds the prompt rules of
-//! `ykotp askpass`. Documented in docs/config.md.
+//! `ykotp askpass`, a `[touch]` table how a touch is asked for. Documented in
+//! docs/config.md.
 
 use super::askpass::rules;
 use super::report::{CliError, Exit};
@@ -30,6 +31,9 @@ pub struct Config {
     /// The prompt rules of `ykotp askpass`.
     #[serde(default)]
     pub askpass: Askpass,
+    /// How a touch is asked for.
+    #[serde(default)]
+    pub touch: Touch,
     /// Where it was read from (none when there is no file).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -63,6 +67,15 @@ impl Config {
     pub fn account(&self, typed: &str) -> Option<&Account> {
         self.account.get(typed)
     }
+}
+
+/// The `[touch]` table.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Touch {
+    /// A desktop notification when a touch is needed and no terminal is attached
+    /// (default: yes; `YKOTP_NOTIFY` overrides it).
+    pub notify: Option<bool>,
 }
 
 /// The `[askpass]` table.
@@ -176,5 +189,13 @@ mod tests {
         assert!(parse("[account.x]\nname = 3\n").unwrap_err().starts_with("2: "));
         let e = parse("[account.x]\nfallback_cmd = [\"pass show secret/x\"]\n").unwrap_err();
         assert!(e.starts_with("2: a value has the wrong type or form, expected") && !e.contains("pass show"), "{e}");
+    }
+
+    #[test]
+    fn touch_table() {
+        assert_eq!(parse("").unwrap().touch.notify, None);
+        assert_eq!(parse("[touch]\nnotify = false\n").unwrap().touch.notify, Some(false));
+        assert!(parse("[touch]\nnotify = \"no\"\n").unwrap_err().starts_with("2: "));
+        assert!(parse("[touch]\nnotfy = false\n").unwrap_err().starts_with("2: unknown field `notfy`"));
     }
 }

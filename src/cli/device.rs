@@ -150,6 +150,14 @@ pub fn key_label(key: &KeyCtx) -> String {
     key.serial.map_or_else(|| key.reader.clone(), |s| s.to_string())
 }
 
+/// A key as a sentence names it: "key 12345678", or "the key in "READER"".
+pub fn key_name(key: &KeyCtx) -> String {
+    match key.serial {
+        Some(serial) => format!("key {serial}"),
+        None => format!("the key in \"{}\"", key.reader),
+    }
+}
+
 /// What `list` says of each of `holders`, for naming them in an error (a probe each:
 /// only on the way to an error); `Err(reader)` where the key could not be probed.
 pub fn describe(keys: &Keys, holders: &[&KeyCtx]) -> Vec<Result<discovery::KeyInfo, String>> {

@@ -50,6 +50,7 @@ pub fn run(g: &Global) -> Result<(), CliError> {
     check_clock(&mut r);
     check_config(g, &mut r);
     check_state_files(&mut r);
+    check_notifications(g, &mut r);
     if super::memory::protected() {
         r.ok("memory", "core dumps and debugger attach disabled");
     } else {
@@ -190,6 +191,31 @@ fn check_config(g: &Global, r: &mut Report) {
         r.ok("config", format!("{} parses; {} account(s)", path.display(), config.account.len()));
     } else {
         r.fail("config", &CliError::new(Exit::Usage, missing.join("; ")).hint("install the program or fix the command in the config file"));
+    }
+}
+
+/// Whether a touch without a terminal can be notified.
+fn check_notifications(g: &Global, r: &mut Report) {
+    const CHECK: &str = "notifications";
+    // a config that does not load is the config check's failure
+    let configured = Config::load(g.config.as_deref()).ok().and_then(|c| c.touch.notify);
+    match super::notify::wanted(configured) {
+        Err(e) => return r.fail(CHECK, &e),
+        Ok(false) => return r.ok(CHECK, "turned off (YKOTP_NOTIFY or notify = false under [touch])"),
+        Ok(true) => {}
+    }
+    let desktop = ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()));
+    match super::notify::server() {
+        Ok(server) => r.ok(CHECK, format!("a touch without a terminal is shown by {server}")),
+        // a server with no desktop has nobody to show it to: stderr is the right place
+        Err(_) if !cfg!(target_os = "macos") && !desktop => {
+            r.ok(CHECK, "no desktop session: a touch without a terminal is announced on stderr")
+        }
+        Err(why) => r.warn(
+            CHECK,
+            format!("no notification server answers ({why}): a touch without a terminal is announced on stderr only"),
+            "start your desktop's notification server (dunst, mako, …), or turn this off with notify = false under [touch] in the config",
+        ),
     }
 }
 

@@ -20,7 +20,8 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("YKOTP_CONFIG", "The default for `--config` (the config file)."),
     ("YKOTP_CLIP_TIME", "Seconds before `code --clip` clears the clipboard (default 45)."),
     ("YKOTP_NO_TTY", "When set, ykotp behaves as if there were no terminal: no prompts, no countdowns, the output scripts get."),
-    ("YKOTP_VIRTUAL_TOUCH", "The touch policy of `virtual:PATH` keys: `approve`, `deny` or `delay=MS`."),
+    ("YKOTP_NOTIFY", "`0` (or `no`, `false`, `off`): no desktop notification for a touch without a terminal; `1`: one even if the config says `notify = false`."),
+    ("YKOTP_VIRTUAL_TOUCH", "The touch policy of `virtual:PATH` keys: `approve`, `deny`, `delay=MS` or `fifo=PATH`."),
     ("YKOTP_VIRTUAL_WAIT_MS", "How long to wait for another process holding a `virtual:PATH` key (default 10000)."),
     (
         "YKOTP_COMPLETE",
@@ -40,6 +41,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("HOME", "The base of the default directories above."),
     ("DISPLAY", "The X11 display whose clipboard `--clip` uses."),
     ("WAYLAND_DISPLAY", "The Wayland display whose clipboard `--clip` uses (through the data-control protocol)."),
+    ("DBUS_SESSION_BUS_ADDRESS", "The D-Bus session bus a touch notification goes to (read by the D-Bus library; Linux and the BSDs)."),
     ("PCSCLITE_CSOCK_NAME", "pcsc-lite's client socket, when not the default (read by the PC/SC library)."),
 ];
 

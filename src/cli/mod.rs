@@ -20,6 +20,7 @@ mod list;
 mod man;
 mod manage;
 mod memory;
+mod notify;
 mod output;
 mod password;
 mod prompt;

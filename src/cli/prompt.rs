@@ -53,25 +53,38 @@ pub fn notice(message: &str) {
 /// the key does not report it).
 pub const TOUCH_WAIT_SECS: u64 = 15;
 
+/// What a touch is for, for the notification sent when no terminal is attached.
+#[derive(Debug, Clone)]
+pub struct Touching {
+    /// The account's id.
+    pub account: String,
+    /// Which key: "key 12345678", or "the key in \"READER\"".
+    pub key: String,
+    /// Whether a desktop notification is wanted (`YKOTP_NOTIFY`, `[touch] notify`).
+    pub notify: bool,
+}
+
 /// "Touch your YubiKey", shown while the key waits and erased from the terminal when
 /// this is dropped (touched, refused or timed out: what follows says which). Without a
-/// terminal the line goes to stderr and stays.
+/// terminal the line goes to stderr and stays, and a desktop notification, if wanted,
+/// is shown until then.
 pub struct TouchPrompt {
     tty: Option<std::fs::File>,
+    notification: Option<super::notify::Shown>,
 }
 
 /// Shows the touch prompt.
-pub fn touch() -> TouchPrompt {
+pub fn touch(touching: &Touching) -> TouchPrompt {
     let text = format!("Touch your YubiKey (it waits {TOUCH_WAIT_SECS} s)...");
     match tty() {
         Some(mut t) => {
             let _ = write!(t, "{text}");
             let _ = t.flush();
-            TouchPrompt { tty: Some(t) }
+            TouchPrompt { tty: Some(t), notification: None }
         }
         None => {
             let _ = writeln!(std::io::stderr(), "{text}");
-            TouchPrompt { tty: None }
+            TouchPrompt { tty: None, notification: touching.notify.then(|| super::notify::show(touching)) }
         }
     }
 }
@@ -82,6 +95,8 @@ impl Drop for TouchPrompt {
             let _ = write!(t, "\r\x1b[2K");
             let _ = t.flush();
         }
+        // closes the notification, waiting a bounded time
+        drop(self.notification.take());
     }
 }
 

@@ -27,7 +27,7 @@ pub enum VirtualCommand {
         /// Report no serial number, like a key configured to hide it
         #[arg(long)]
         hide_serial: bool,
-        /// What touch accounts get: approve, deny or delay=MS
+        /// What touch accounts get: approve, deny, delay=MS or fifo=PATH
         #[arg(long, default_value = "approve")]
         touch: TouchPolicy,
         /// Largest response per APDU before 61xx chaining
@@ -50,7 +50,7 @@ pub enum VirtualCommand {
         /// vpcd's address
         #[arg(long, value_name = "HOST:PORT", default_value = vpcd::DEFAULT_ADDR)]
         vpcd: String,
-        /// What touch accounts get: approve, deny or delay=MS (default: the state file's)
+        /// What touch accounts get: approve, deny, delay=MS or fifo=PATH (default: the state file's)
         #[arg(long)]
         touch: Option<TouchPolicy>,
         /// Simulate a slow card: take MS milliseconds to answer each APDU
@@ -109,7 +109,7 @@ fn serve(path: &std::path::Path, addr: &str, touch: Option<TouchPolicy>, options
             s
         }
     };
-    let mut env = OsEnv { touch: touch.unwrap_or(state.touch), announce: true };
+    let mut env = OsEnv { touch: touch.unwrap_or_else(|| state.touch.clone()), announce: true };
     let serial = state.serial.map_or("hidden".to_owned(), |s| s.to_string());
     output::status(&format!(
         "virtual key {} (serial {serial}, firmware {}, touch {}) for vpcd at {addr}",

@@ -341,7 +341,7 @@ impl Keys {
     }
 
     fn open_virtual(&self, path: &Path) -> Result<VirtualCard, Error> {
-        Ok(VirtualCard::open(path, self.options.virtual_touch)?)
+        Ok(VirtualCard::open(path, self.options.virtual_touch.clone())?)
     }
 
     fn link<'a>(&self, t: &'a mut dyn Transport) -> Link<'a> {

@@ -27,10 +27,16 @@ impl CardEnv for OsEnv {
     }
 
     fn touch(&mut self, id: &[u8]) -> bool {
-        match self.touch {
+        match &self.touch {
             TouchPolicy::Approve => true,
             TouchPolicy::Deny => false,
-            TouchPolicy::Delay(ms) => {
+            TouchPolicy::Fifo(path) => {
+                // opening blocks until the other side opens it to write: no polling
+                let mut line = String::new();
+                let read = std::fs::File::open(path).and_then(|f| std::io::BufRead::read_line(&mut std::io::BufReader::new(f), &mut line));
+                read.is_ok() && line.trim() == "approve"
+            }
+            &TouchPolicy::Delay(ms) => {
                 if self.announce {
                     let _ = writeln!(
                         std::io::stderr(),
@@ -108,7 +114,7 @@ impl VirtualCard {
                 s
             }
         };
-        let touch = touch.unwrap_or(state.touch);
+        let touch = touch.unwrap_or_else(|| state.touch.clone());
         let env = OsEnv { touch, announce: false };
         let core = Core { path: path.to_owned(), key: VirtualKey::new(state), env, _lock: lock };
         Ok(VirtualCard { link: Deadline::new(core) })

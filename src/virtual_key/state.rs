@@ -12,7 +12,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 pub const FORMAT: u32 = 1;
 
 /// What a touch credential's CALCULATE gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum TouchPolicy {
     /// Touched at once.
     #[default]
@@ -21,6 +21,9 @@ pub enum TouchPolicy {
     Deny,
     /// Touched after this many milliseconds.
     Delay(u64),
+    /// Touched or not as the next line read from this FIFO says (`approve`, else
+    /// denied): a test decides when the person touches, after seeing what they saw.
+    Fifo(std::path::PathBuf),
 }
 
 impl fmt::Display for TouchPolicy {
@@ -29,6 +32,7 @@ impl fmt::Display for TouchPolicy {
             TouchPolicy::Approve => f.write_str("approve"),
             TouchPolicy::Deny => f.write_str("deny"),
             TouchPolicy::Delay(ms) => write!(f, "delay={ms}"),
+            TouchPolicy::Fifo(path) => write!(f, "fifo={}", path.display()),
         }
     }
 }
@@ -39,11 +43,12 @@ impl FromStr for TouchPolicy {
         match s {
             "approve" => Ok(TouchPolicy::Approve),
             "deny" => Ok(TouchPolicy::Deny),
+            _ if s.starts_with("fifo=") && s.len() > 5 => Ok(TouchPolicy::Fifo(s[5..].into())),
             _ => s
                 .strip_prefix("delay=")
                 .and_then(|ms| ms.parse().ok())
                 .map(TouchPolicy::Delay)
-                .ok_or_else(|| format!("unknown touch policy \"{s}\" (use approve, deny or delay=MS)")),
+                .ok_or_else(|| format!("unknown touch policy \"{s}\" (use approve, deny, delay=MS or fifo=PATH)")),
         }
     }
 }

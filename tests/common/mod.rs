@@ -90,6 +90,9 @@ impl Ykotp {
             .env("XDG_CONFIG_HOME", d.join("config"))
             .env("XDG_STATE_HOME", d.join("state"));
         c.env("YKOTP_NO_TTY", "1");
+        // no session bus: a touch never pops a notification up on the desktop of whoever
+        // runs the tests (tests/notify.rs gives its own bus)
+        c.env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", d.join("no-session-bus").display()));
         for (k, v) in &self.env {
             c.env(k, v);
         }
