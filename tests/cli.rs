@@ -525,13 +525,14 @@ zmodload zsh/zpty
 zpty z zsh -f -i
 zpty -w z 'PS1= RPS1=; autoload -Uz compinit && compinit -u -D; source <(ykotp completions zsh)'
 zpty -w z 'compadd() { (( ${@[(I)-[OAD]*]} )) || { local -a h; builtin compadd -O h "$@"; print -rl -- "<""hit>"${^h}; }; builtin compadd "$@"; }'
-zpty -w z 'show-buffer() { print -rn -- "<""buf>$BUFFER</""buf>"; }; zle -N show-buffer; bindkey "^O" show-buffer'
+zpty -w z 'complete-and-show() { zle complete-word; print -rn -- "<""buf>$BUFFER</""buf>"; BUFFER=; }; zle -N complete-and-show; bindkey "^T" complete-and-show'
 zpty -w z 'echo "<re""ady>"'
 zpty -r z out '*<ready>*'
+# One key completes, shows the line and clears it: zsh discards typeahead when a
+# completion finds nothing, so nothing may be typed before its answer is read.
 comp() {
-  zpty -w z "$1"$'	\C-O\C-U'
-  zpty -w z 'echo "<e""nd>"'
-  zpty -r z out '*<end>*'
+  zpty -w z "$1"$'\C-T'
+  zpty -r z out '*</''buf>*'
   print -r -- "$out" | tr -d '\r' | grep -ao '<hit>[^[:cntrl:]]*\|<buf>.*</buf>' | tr '\n' '|'; echo
 }
 comp 'ykotp code Gi'

@@ -732,6 +732,10 @@ fn card_state_changes_only_when_a_calculation_must_be_remembered() {
     assert!(k.take_dirty());
     assert_eq!(calc(&mut k, b"hotp", &[]), "9000");
     assert!(k.take_dirty());
+    // challenges compare as numbers whatever their length: 0x00FF after 5, 0x0100 after 0x00FF
+    assert_eq!(calc(&mut k, b"inc", &[0x00, 0xFF]), "9000");
+    assert_eq!(calc(&mut k, b"inc", &[0x01, 0x00]), "9000");
+    assert_eq!(calc(&mut k, b"inc", &[0x00, 0x00, 0x10]), "6982");
     // a counter that would wrap gives no code (it would repeat an old one)
     k.state.credentials.iter_mut().find(|c| c.id == b"hotp").unwrap().counter = u64::MAX;
     assert_eq!(calc(&mut k, b"hotp", &[]), "6985");

@@ -131,7 +131,11 @@ pub fn exec(mut c: Command, stdin: Option<&str>) -> Out {
     c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = c.spawn().expect("spawn ykotp");
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        // a command refused before it reads stdin (a usage error) closes the pipe early
+        match child.stdin.take().unwrap().write_all(input.as_bytes()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other.unwrap(),
+        }
     }
     let o = child.wait_with_output().unwrap();
     Out {
