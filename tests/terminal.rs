@@ -123,7 +123,13 @@ fn bare_ykotp_opens_the_dashboard_on_a_terminal_only() {
     let y = with_accounts(&["aws"]);
     let t = Tmux::run(80, 10, &y.shell_env(), "\"$YKOTP\"");
     t.wait_for("ACCOUNT");
-    t.wait_for("aws");
+    let screen = t.wait_for("aws");
+    // the period's bar is as long as the time left: thick for what is left, thin for what is gone
+    let bar = screen.lines().find(|l| l.contains("s period")).unwrap();
+    let left: f64 = bar.split("s left").next().unwrap().split_whitespace().last().unwrap().parse().unwrap();
+    let (thick, thin) = (bar.matches('━').count() as f64, bar.matches('─').count() as f64);
+    let shown = thick / (thick + thin);
+    assert!((shown - left / 30.0).abs() <= 2.0 / 30.0 + 2.0 / (thick + thin), "{left} s left, bar {shown:.2}: {bar}");
     t.keys(&["q"]);
     assert_eq!(t.wait_exit().0, 0);
     // no terminal: the usage error it always was

@@ -348,7 +348,14 @@ impl Dashboard<'_> {
                 let left = model::seconds_left(now, *p);
                 #[allow(clippy::cast_precision_loss)]
                 let ratio = (left as f64 / f64::from(*p)).clamp(0.0, 1.0);
-                let gauge = LineGauge::default().ratio(ratio).label(format!("{p:>3}s period  {left:>3}s left "));
+                // distinct symbols, not only styles: the time left must show on a terminal
+                // without colour or bold too (and in a screen capture)
+                let gauge = LineGauge::default()
+                    .ratio(ratio)
+                    .filled_symbol(ratatui::symbols::line::THICK_HORIZONTAL)
+                    .unfilled_symbol(ratatui::symbols::line::HORIZONTAL)
+                    .unfilled_style(Style::default().add_modifier(Modifier::DIM))
+                    .label(format!("{p:>3}s period  {left:>3}s left "));
                 f.render_widget(gauge, *area);
             }
             let rows: Vec<Row<'_>> = m
