@@ -245,7 +245,9 @@ fn wayland_clip_copies_then_clears_after_ykotp_has_exited() {
 #[ignore]
 fn wayland_clip_leaves_alone_what_was_copied_since() {
     let (y, w) = with_aws_on_wayland();
-    w.ykotp(&y, &["code", "aws", "--clip=2"]).ok();
+    // long enough that the helper is surely still there below on a loaded machine (with
+    // 2 s it had once left already): on Wayland it stays its whole time anyway
+    w.ykotp(&y, &["code", "aws", "--clip=6"]).ok();
     assert_eq!(helpers(&y).len(), 1);
     // another program takes the clipboard and serves it until we stop it
     let mut c = Command::new("wl-copy");
