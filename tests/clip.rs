@@ -52,27 +52,7 @@ fn clip_copies_then_clears_after_ykotp_has_exited() {
     let out = y.run(&["code", "aws", "--clip=3"]);
     let exited = Instant::now();
     assert_eq!(out.ok(), "", "nothing on stdout");
-    let after = now();
-    let copied = clipboard().expect("the clipboard holds the code after ykotp exited");
-    assert!([soft_totp(DEMO_B32, before, 30, 6), soft_totp(DEMO_B32, after, 30, 6)].contains(&copied), "{copied:?}");
-    assert_eq!(helpers(&y).len(), 1, "one detached helper serves it");
-    // cleared by the helper, not before its time
-    loop {
-        match clipboard() {
-            Some(c) if c == copied => assert!(exited.elapsed() < DEADLINE, "never cleared"),
-            other => {
-                assert!(other.as_ref().is_none_or(|c| c.is_empty()), "cleared, not replaced: {other:?}");
-                break;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(exited.elapsed() >= Duration::from_secs(2), "cleared after {:?}, before its 3 s", exited.elapsed());
-    let start = Instant::now();
-    while !helpers(&y).is_empty() {
-        assert!(start.elapsed() < DEADLINE, "the helper did not exit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    copied_then_cleared(&y, before, exited, clipboard);
 }
 
 #[test]
@@ -219,26 +199,7 @@ fn wayland_clip_copies_then_clears_after_ykotp_has_exited() {
     let out = w.ykotp(&y, &["code", "aws", "--clip=3"]);
     let exited = Instant::now();
     assert_eq!(out.ok(), "", "nothing on stdout");
-    let after = now();
-    let copied = w.clipboard().expect("the clipboard holds the code after ykotp exited");
-    assert!([soft_totp(DEMO_B32, before, 30, 6), soft_totp(DEMO_B32, after, 30, 6)].contains(&copied), "{copied:?}");
-    assert_eq!(helpers(&y).len(), 1, "one detached helper serves it");
-    loop {
-        match w.clipboard() {
-            Some(c) if c == copied => assert!(exited.elapsed() < DEADLINE, "never cleared"),
-            other => {
-                assert!(other.as_ref().is_none_or(|c| c.is_empty()), "cleared, not replaced: {other:?}");
-                break;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(exited.elapsed() >= Duration::from_secs(2), "cleared after {:?}, before its 3 s", exited.elapsed());
-    let start = Instant::now();
-    while !helpers(&y).is_empty() {
-        assert!(start.elapsed() < DEADLINE, "the helper did not exit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    copied_then_cleared(&y, before, exited, || w.clipboard());
 }
 
 #[test]
@@ -268,4 +229,31 @@ fn wayland_clip_leaves_alone_what_was_copied_since() {
     let _ = other.kill();
     let _ = other.wait();
     assert_eq!(left.as_deref(), Some("something else"));
+}
+
+/// After `ykotp code aws --clip=3` ran from `before` until `exited`: the code is on the
+/// clipboard (as `read` sees it), one detached helper serves it, and clears it after its
+/// 3 s, not before, then leaves.
+fn copied_then_cleared(y: &Ykotp, before: u64, exited: Instant, read: impl Fn() -> Option<String>) {
+    let after = now();
+    let copied = read().expect("the clipboard holds the code after ykotp exited");
+    assert!([soft_totp(DEMO_B32, before, 30, 6), soft_totp(DEMO_B32, after, 30, 6)].contains(&copied), "{copied:?}");
+    assert_eq!(helpers(y).len(), 1, "one detached helper serves it");
+    // cleared by the helper, not before its time
+    loop {
+        match read() {
+            Some(c) if c == copied => assert!(exited.elapsed() < DEADLINE, "never cleared"),
+            other => {
+                assert!(other.as_ref().is_none_or(|c| c.is_empty()), "cleared, not replaced: {other:?}");
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(exited.elapsed() >= Duration::from_secs(2), "cleared after {:?}, before its 3 s", exited.elapsed());
+    let start = Instant::now();
+    while !helpers(y).is_empty() {
+        assert!(start.elapsed() < DEADLINE, "the helper did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
