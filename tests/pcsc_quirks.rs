@@ -6,32 +6,18 @@
 mod common;
 use common::*;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 const READER: &str = "Virtual PCD 00 00";
 
-/// A served virtual key, pulled (killed) when dropped.
-struct Card(Child);
-
-impl Drop for Card {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Creates a key with `init` arguments, serves it and waits until pcscd shows it.
-fn serve(dir: &Path, init: &[&str]) -> Card {
+fn serve(dir: &Path, init: &[&str]) -> ServedKey {
     let state = dir.join("key.json");
     let y = Ykotp::reader(READER);
     let mut c = y.bare();
     c.args(["virtual", "init", "--state", state.to_str().unwrap()]).args(init);
     exec(c, None).ok();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ykotp"));
-    c.args(["virtual", "serve", "--state", state.to_str().unwrap()]).stdout(Stdio::null()).stderr(Stdio::null());
-    let card = Card(c.spawn().unwrap());
-    wait_for_oath_key(&y);
-    card
+    serve_key(&state, &[], READER)
 }
 
 #[test]

@@ -7,28 +7,13 @@ mod common;
 use common::tmux::Tmux;
 use common::*;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 const READER: &str = "Virtual PCD 00 00";
 
-/// A served virtual key; pulled (killed) when dropped.
-struct Card(Child);
-
-impl Drop for Card {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(state: &Path) -> Card {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ykotp"));
+fn serve(state: &Path) -> ServedKey {
     // a touch takes 1.5 s, so that the prompt can be seen
-    c.args(["virtual", "serve", "--touch", "delay=1500", "--state", state.to_str().unwrap()]).stdout(Stdio::null()).stderr(Stdio::null());
-    let card = Card(c.spawn().unwrap());
-    let y = Ykotp::reader(READER);
-    wait_for_oath_key(&y);
-    card
+    serve_key(state, &["--touch", "delay=1500"], READER)
 }
 
 fn clipboard() -> Option<String> {

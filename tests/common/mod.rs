@@ -182,3 +182,24 @@ pub fn wait_for_oath_key(y: &Ykotp) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// A virtual key served behind pcscd's vpcd reader (`ykotp virtual serve`), pulled (the
+/// server killed) when dropped.
+pub struct ServedKey(std::process::Child);
+
+impl Drop for ServedKey {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Serves the key in `state` with `options` (e.g. `--touch delay=1500`) and waits until
+/// `reader` shows it.
+pub fn serve_key(state: &Path, options: &[&str], reader: &str) -> ServedKey {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ykotp"));
+    c.args(["virtual", "serve"]).args(options).args(["--state", state.to_str().unwrap()]).stdout(Stdio::null()).stderr(Stdio::null());
+    let key = ServedKey(c.spawn().unwrap());
+    wait_for_oath_key(&Ykotp::reader(reader));
+    key
+}
